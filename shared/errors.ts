@@ -1,0 +1,44 @@
+/**
+ * The one catalogue of Aerie's errors. Every error thrown at an edge (CLI, config, files, network input) is an
+ * AerieError with a stable code from this table. In the control loop, failures are values, not exceptions.
+ * docs/errors.md documents every code; a test keeps the two in step.
+ */
+export const ERROR_CATALOGUE = {
+  CONFIG_UNKNOWN_KEY: 'A configuration key that Aerie does not declare was given.',
+  CONFIG_INVALID_VALUE: 'A configuration value has the wrong type, is out of range, or cannot be parsed.',
+  CONFIG_CONFLICT: 'Two configuration values contradict each other.',
+  CLI_USAGE: 'A command line could not be understood.',
+  MAVLINK_URL_INVALID: 'A MAVLink endpoint URL is not udp://HOST:PORT, udp://:PORT or serial:PATH:BAUD.',
+  MAVLINK_LINK_CLOSED: 'A MAVLink link was used after it was closed.',
+  MAVLINK_SIGNING_KEY_INVALID: 'A MAVLink signing key file is missing or not 32 bytes (raw or 64 hex characters).',
+  PORT_IN_USE: 'A network port Aerie needs is already taken by another process.',
+  POLICY_LOAD_FAILED: 'A policy model file could not be read or parsed.',
+  POLICY_CONTRACT_MISMATCH: "A policy model's inputs, outputs or contract version do not match the policy contract.",
+  FILE_NOT_FOUND: 'A file named on the command line or in configuration does not exist.',
+  SITL_SCENARIO_INVALID: 'A simulation scenario or fault request is malformed.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** An error thrown at an edge of the system, with a stable code and, where useful, what was kept. */
+export class AerieError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(`${code}: ${message}`);
+    this.name = 'AerieError';
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+  }
+}
+
+export function isAerieError(err: unknown, code?: ErrorCode): err is AerieError {
+  return err instanceof AerieError && (code === undefined || err.code === code);
+}
+
+/** A failure as a value, for the loop and other places where throwing is wrong. */
+export type Result<T, R = string> = { ok: true; value: T } | { ok: false; reason: R };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const fail = <R>(reason: R): Result<never, R> => ({ ok: false, reason });
