@@ -5,7 +5,14 @@
  */
 import { AerieError } from '../errors.js';
 
-type NumberDecl = { type: 'number' | 'integer'; default: number; unit?: string; min?: number; max?: number; doc: string };
+type NumberDecl = {
+  type: 'number' | 'integer';
+  default: number;
+  unit?: string;
+  min?: number;
+  max?: number;
+  doc: string;
+};
 type StringDecl = { type: 'string'; default: string; doc: string; optional?: false };
 type OptionalStringDecl = { type: 'string'; default: undefined; doc: string; optional: true };
 type BooleanDecl = { type: 'boolean'; default: boolean; doc: string };
@@ -90,7 +97,10 @@ const camel = (flag: string): string => flag.replace(/-([a-z0-9])/g, (_, c: stri
  * Read `--kebab-case value` / `--flag` / `--no-flag` options into a raw object keyed by the schema's camelCase names.
  * Positional arguments are returned apart. Unknown flags are kept so parseConfig refuses them by name.
  */
-export function argvToRaw(schema: ConfigSchema, argv: readonly string[]): { raw: Record<string, unknown>; positional: string[] } {
+export function argvToRaw(
+  schema: ConfigSchema,
+  argv: readonly string[],
+): { raw: Record<string, unknown>; positional: string[] } {
   const raw: Record<string, unknown> = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -123,7 +133,10 @@ export function configHelp(schema: ConfigSchema): string {
   const rows = Object.entries(schema).map(([key, decl]) => {
     let range = '';
     if (decl.type === 'number' || decl.type === 'integer') {
-      const parts = [decl.unit, decl.min !== undefined || decl.max !== undefined ? `[${decl.min ?? ''}..${decl.max ?? ''}]` : ''];
+      const parts = [
+        decl.unit,
+        decl.min !== undefined || decl.max !== undefined ? `[${decl.min ?? ''}..${decl.max ?? ''}]` : '',
+      ];
       range = parts.filter(Boolean).join(' ');
     } else if (decl.type === 'enum') range = decl.values.join('|');
     const dflt = decl.default === undefined ? '' : ` (default ${String(decl.default)}${range ? `; ${range}` : ''})`;

@@ -17,8 +17,21 @@ export interface Geofence {
 
 /** Keep-out zones: vertical cylinders or prisms over a polygon, optionally bounded in altitude. */
 export type NoFlyZone =
-  | { readonly kind: 'cylinder'; readonly id: string; readonly centerNeM: Ne; readonly radiusM: number; readonly floorM?: number; readonly topM?: number }
-  | { readonly kind: 'polygon'; readonly id: string; readonly polygonNeM: readonly Ne[]; readonly floorM?: number; readonly topM?: number };
+  | {
+      readonly kind: 'cylinder';
+      readonly id: string;
+      readonly centerNeM: Ne;
+      readonly radiusM: number;
+      readonly floorM?: number;
+      readonly topM?: number;
+    }
+  | {
+      readonly kind: 'polygon';
+      readonly id: string;
+      readonly polygonNeM: readonly Ne[];
+      readonly floorM?: number;
+      readonly topM?: number;
+    };
 
 export interface Airspace {
   readonly geofence: Geofence | null;

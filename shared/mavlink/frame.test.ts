@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
+import { describe, expect, it } from 'vitest';
+import { PX4_REFERENCE_TLOG } from '../../test/fixtures/index.js';
 import { decodeFrame, type Frame, FrameEncoder, FrameParser } from './frame.js';
 import { readTlog } from './tlog.js';
-
-import { PX4_REFERENCE_TLOG } from '../../test/fixtures/index.js';
 
 function heartbeat(customMode = 0x00060000): minimal.Heartbeat {
   const hb = new minimal.Heartbeat();

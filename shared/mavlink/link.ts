@@ -3,7 +3,7 @@
  * only for ids someone listens to, so a busy PX4 stream costs little for the messages nobody reads.
  */
 import type { MavLinkData } from 'node-mavlink';
-import { type Frame, FrameEncoder, FrameParser, type ParseCounters, decodeFrame } from './frame.js';
+import { decodeFrame, type Frame, FrameEncoder, FrameParser, type ParseCounters } from './frame.js';
 import { appendSignature, SignatureVerifier, SigningClock } from './signing.js';
 import type { Transport, TransportCounters } from './transport.js';
 
@@ -127,7 +127,12 @@ export class MavlinkLink {
     let bytes: Buffer;
     const signing = this.options.signing;
     if (signing && this.signingClock) {
-      bytes = appendSignature(this.encoder.encodeForSigning(message), signing.key, signing.linkId, this.signingClock.next());
+      bytes = appendSignature(
+        this.encoder.encodeForSigning(message),
+        signing.key,
+        signing.linkId,
+        this.signingClock.next(),
+      );
     } else {
       bytes = this.encoder.encode(message);
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { minimal } from 'node-mavlink';
 import { describe, expect, it } from 'vitest';
 import { type Frame, FrameEncoder, FrameParser } from './frame.js';
-import { appendSignature, readSigningKey, SignatureVerifier, SIGNING_EPOCH_MS, SigningClock } from './signing.js';
+import { appendSignature, readSigningKey, SIGNING_EPOCH_MS, SignatureVerifier, SigningClock } from './signing.js';
 
 const KEY = Buffer.alloc(32, 7);
 const NOW_MS = Date.UTC(2026, 10, 24, 12);

@@ -26,7 +26,10 @@ export function readSigningKey(path: string): Buffer {
   if (data.length === 32) return data;
   const text = data.toString('utf8').trim();
   if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
-  throw new AerieError('MAVLINK_SIGNING_KEY_INVALID', `${path} holds ${data.length} bytes; expected 32 raw bytes or 64 hex characters`);
+  throw new AerieError(
+    'MAVLINK_SIGNING_KEY_INVALID',
+    `${path} holds ${data.length} bytes; expected 32 raw bytes or 64 hex characters`,
+  );
 }
 
 function signatureOf(key: Buffer, frameWithoutHash: Buffer): Buffer {

@@ -29,9 +29,17 @@ function nextMessage(link: MavlinkLink): Promise<{ sysid: number }> {
 describe('parseTransportUrl', () => {
   it('reads the URL forms', () => {
     expect(parseTransportUrl('udp://:14540')).toEqual({ kind: 'udp', bindHost: '0.0.0.0', bindPort: 14540 });
-    expect(parseTransportUrl('udp://127.0.0.1:14580')).toMatchObject({ bindPort: 0, remoteHost: '127.0.0.1', remotePort: 14580 });
+    expect(parseTransportUrl('udp://127.0.0.1:14580')).toMatchObject({
+      bindPort: 0,
+      remoteHost: '127.0.0.1',
+      remotePort: 14580,
+    });
     expect(parseTransportUrl('udp://:14540@127.0.0.1:14580')).toMatchObject({ bindPort: 14540, remotePort: 14580 });
-    expect(parseTransportUrl('serial:/dev/ttyAMA0:921600')).toEqual({ kind: 'serial', path: '/dev/ttyAMA0', baudRate: 921600 });
+    expect(parseTransportUrl('serial:/dev/ttyAMA0:921600')).toEqual({
+      kind: 'serial',
+      path: '/dev/ttyAMA0',
+      baudRate: 921600,
+    });
   });
 
   it('refuses malformed URLs with the accepted forms', () => {
@@ -43,14 +51,20 @@ describe('parseTransportUrl', () => {
 
 describe('UDP transport', () => {
   it('carries frames both ways and replies to whoever spoke last', async () => {
-    const server = new MavlinkLink(new UdpTransport({ kind: 'udp', bindHost: '127.0.0.1', bindPort: 0 }), { sysid: 1, compid: 1 });
+    const server = new MavlinkLink(new UdpTransport({ kind: 'udp', bindHost: '127.0.0.1', bindPort: 0 }), {
+      sysid: 1,
+      compid: 1,
+    });
     await server.open();
     cleanups.push(() => server.close());
     const port = (server.transport as UdpTransport).localPort;
-    const client = new MavlinkLink(new UdpTransport({ kind: 'udp', bindHost: '127.0.0.1', bindPort: 0, remoteHost: '127.0.0.1', remotePort: port }), {
-      sysid: 255,
-      compid: 190,
-    });
+    const client = new MavlinkLink(
+      new UdpTransport({ kind: 'udp', bindHost: '127.0.0.1', bindPort: 0, remoteHost: '127.0.0.1', remotePort: port }),
+      {
+        sysid: 255,
+        compid: 190,
+      },
+    );
     await client.open();
     cleanups.push(() => client.close());
 
@@ -79,7 +93,9 @@ describe('UDP transport', () => {
 const hasSocat = existsSync('/usr/bin/socat');
 
 async function ptyPair(): Promise<{ proc: ChildProcess; a: string; b: string }> {
-  const proc = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const paths: string[] = [];
   await new Promise<void>((resolve, reject) => {
     let text = '';
@@ -99,11 +115,20 @@ describe.runIf(hasSocat)('serial transport over a pty pair (socat)', () => {
     cleanups.push(() => {
       proc.kill();
     });
-    const left = new MavlinkLink(new SerialTransport({ kind: 'serial', path: a, baudRate: 921600 }), { sysid: 1, compid: 1 });
-    const right = new MavlinkLink(new SerialTransport({ kind: 'serial', path: b, baudRate: 921600 }), { sysid: 255, compid: 190 });
+    const left = new MavlinkLink(new SerialTransport({ kind: 'serial', path: a, baudRate: 921600 }), {
+      sysid: 1,
+      compid: 1,
+    });
+    const right = new MavlinkLink(new SerialTransport({ kind: 'serial', path: b, baudRate: 921600 }), {
+      sysid: 255,
+      compid: 190,
+    });
     await left.open();
     await right.open();
-    cleanups.push(() => left.close(), () => right.close());
+    cleanups.push(
+      () => left.close(),
+      () => right.close(),
+    );
     const atRight = nextMessage(right);
     for (let i = 0; i < 20; i++) left.send(heartbeat());
     expect((await atRight).sysid).toBe(1);

@@ -53,11 +53,20 @@ export function parseTransportUrl(url: string): TransportSpec {
   }
   const m = /^udp:\/\/([^:@]*):(\d+)(?:@([^:@]+):(\d+))?$/.exec(url);
   if (!m) {
-    throw new AerieError('MAVLINK_URL_INVALID', `${url}: expected udp://:PORT, udp://HOST:PORT, udp://:PORT@HOST:PORT or serial:PATH:BAUD`);
+    throw new AerieError(
+      'MAVLINK_URL_INVALID',
+      `${url}: expected udp://:PORT, udp://HOST:PORT, udp://:PORT@HOST:PORT or serial:PATH:BAUD`,
+    );
   }
   const [, host, port, remoteHost, remotePort] = m;
   if (remoteHost !== undefined) {
-    return { kind: 'udp', bindHost: host || '0.0.0.0', bindPort: parsePort(port, url), remoteHost, remotePort: parsePort(remotePort, url) };
+    return {
+      kind: 'udp',
+      bindHost: host || '0.0.0.0',
+      bindPort: parsePort(port, url),
+      remoteHost,
+      remotePort: parsePort(remotePort, url),
+    };
   }
   if (host === '') return { kind: 'udp', bindHost: '0.0.0.0', bindPort: parsePort(port, url) };
   return { kind: 'udp', bindHost: '0.0.0.0', bindPort: 0, remoteHost: host, remotePort: parsePort(port, url) };

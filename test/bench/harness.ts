@@ -36,8 +36,14 @@ export async function bestOf(n: number, fn: () => unknown | Promise<unknown>): P
 }
 
 export function formatTable(figures: readonly Figure[]): string {
-  const rows = figures.map((f) => [f.name, Number.isFinite(f.value) ? String(+f.value.toPrecision(4)) : String(f.value), f.unit, f.note]);
+  const rows = figures.map((f) => [
+    f.name,
+    Number.isFinite(f.value) ? String(+f.value.toPrecision(4)) : String(f.value),
+    f.unit,
+    f.note,
+  ]);
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length), ['figure', 'value', 'unit'][c].length));
-  const line = (r: string[]) => `${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3]}`;
+  const line = (r: string[]) =>
+    `${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3]}`;
   return [line(['figure', 'value', 'unit', 'note']), ...rows.map(line)].join('\n');
 }

@@ -3,11 +3,10 @@
  * node-mavlink's splitter + parser streams, on the recorded PX4 conversation, in the same run.
  */
 import { readFileSync } from 'node:fs';
-import { MavLinkPacketParser, MavLinkPacketSplitter, type MavLinkPacket, MavLinkProtocolV2 } from 'node-mavlink';
+import { type MavLinkPacket, MavLinkPacketParser, MavLinkPacketSplitter, MavLinkProtocolV2 } from 'node-mavlink';
 import { decodeFrame, FrameParser, MESSAGE_BY_ID, readTlog } from '../../shared/mavlink/index.js';
 import { PX4_REFERENCE_TLOG } from '../fixtures/index.js';
 import { type Benchmark, bestOf } from './harness.js';
-
 
 function loadFrames(): Buffer[] {
   const path = process.env.AERIE_PX4_TLOG ?? PX4_REFERENCE_TLOG;
@@ -56,8 +55,18 @@ export const mavlinkParse: Benchmark = {
     const oursRate = frames.length / (oursMs / 1000);
     const bareRate = frames.length / (bareMs / 1000);
     return [
-      { name: 'mavlink.parse.frames_per_s', value: oursRate, unit: 'frames/s', note: `${frames.length} recorded PX4 frames, parsed and decoded` },
-      { name: 'mavlink.parse.ratio_vs_node_mavlink', value: oursRate / bareRate, unit: 'x', note: `goal >= 0.9; bare node-mavlink streams ${Math.round(bareRate)} frames/s` },
+      {
+        name: 'mavlink.parse.frames_per_s',
+        value: oursRate,
+        unit: 'frames/s',
+        note: `${frames.length} recorded PX4 frames, parsed and decoded`,
+      },
+      {
+        name: 'mavlink.parse.ratio_vs_node_mavlink',
+        value: oursRate / bareRate,
+        unit: 'x',
+        note: `goal >= 0.9; bare node-mavlink streams ${Math.round(bareRate)} frames/s`,
+      },
     ];
   },
 };

@@ -13,7 +13,9 @@ const BENCHMARKS: readonly Benchmark[] = [mavlinkParse];
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const chosen = BENCHMARKS.filter(
-    (b) => wanted.length === 0 || wanted.some((w) => b.name.startsWith(w) || w.startsWith(b.name) || b.figures.some((f) => f.startsWith(w))),
+    (b) =>
+      wanted.length === 0 ||
+      wanted.some((w) => b.name.startsWith(w) || w.startsWith(b.name) || b.figures.some((f) => f.startsWith(w))),
   );
   if (chosen.length === 0) {
     const known = BENCHMARKS.flatMap((b) => [b.name, ...b.figures]).join(', ');
@@ -25,7 +27,9 @@ async function main(): Promise<void> {
   for (const bench of chosen) {
     process.stderr.write(`running ${bench.name}...\n`);
     const got = await bench.run();
-    figures.push(...got.filter((f) => wanted.length === 0 || wanted.some((w) => f.name.startsWith(w) || bench.name.startsWith(w))));
+    figures.push(
+      ...got.filter((f) => wanted.length === 0 || wanted.some((w) => f.name.startsWith(w) || bench.name.startsWith(w))),
+    );
   }
   process.stdout.write(`${formatTable(figures)}\n`);
   const out = join(REPO_ROOT, 'bench-results.json');
