@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   POLICY_CONTRACT_MISMATCH: "A policy model's inputs, outputs or contract version do not match the policy contract.",
   FILE_NOT_FOUND: 'A file named on the command line or in configuration does not exist.',
   SITL_SCENARIO_INVALID: 'A simulation scenario or fault request is malformed.',
+  POLICY_EXPORT_INVALID: 'A model to be written is malformed (layer sizes, non-finite weights, bad normalisation).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
