@@ -27,6 +27,24 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * Simulated time running `scale` times faster than the wall clock, for flying a simulator that runs faster than
+ * real time (aerie sitl --speed F): every age, timeout and timer of the runtime is then in the simulator's seconds.
+ * Never for a real vehicle.
+ */
+export function scaledClock(scale: number): Clock {
+  if (scale === 1) return systemClock;
+  const origin = performance.now();
+  return {
+    nowMs: () => origin + (performance.now() - origin) * scale,
+    wallMs: () => Date.now(),
+    setTimer: (callback, delayMs) => setTimeout(callback, delayMs / scale),
+    clearTimer: (handle) => {
+      if (handle) clearTimeout(handle as NodeJS.Timeout);
+    },
+  };
+}
+
 interface ManualTimer {
   readonly dueMs: number;
   readonly order: number;

@@ -3,7 +3,7 @@
  * link up/down. See README.md.
  */
 export { AutopilotLink, type AutopilotLinkCounters, type AutopilotLinkOptions } from './autopilot-link.js';
-export { type Clock, ManualClock, systemClock, type TimerHandle } from './clock.js';
+export { type Clock, ManualClock, scaledClock, systemClock, type TimerHandle } from './clock.js';
 export {
   type AckResultName,
   Commander,

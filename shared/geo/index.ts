@@ -3,6 +3,7 @@
  * (equirectangular) projection, accurate to well under a metre over the few kilometres a delivery spans.
  */
 export * from './airspace.js';
+export { AIRSPACE_SCHEMA, parseAirspace } from './airspace-schema.js';
 
 /** Mean Earth radius (m), as PX4's map projection uses. */
 export const EARTH_RADIUS_M = 6_371_000;

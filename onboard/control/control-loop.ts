@@ -1,0 +1,290 @@
+/**
+ * One control tick: state -> mission -> observation -> policy -> safety filter -> setpoint. The loop owns no timer
+ * (the driver calls `tick(nowUs)`); it talks to the autopilot, the policy and the shield only through ports, so tests
+ * give it fakes or real ones alike. Failures inside the loop are values: a policy fault becomes the filter's
+ * brake-to-hover, a monitor escalation becomes a mission failsafe, a stall stops the stream.
+ */
+import type { Airspace, Ned } from '../../shared/geo/index.js';
+import { EMPTY_AIRSPACE } from '../../shared/geo/index.js';
+import type { Px4ModeName } from '../../shared/mavlink/index.js';
+import {
+  actionToVelocityNedMS,
+  buildObservation,
+  OBSERVATION_SIZE,
+  velocityNedMSToAction,
+} from '../../shared/policy/index.js';
+import type { CommandResult, VehicleState, VelocitySetpoint } from '../link/index.js';
+import type { DeliveryMission, MissionCommand, MissionOutput } from '../mission/index.js';
+import type { PolicyOutcome, ShieldOutcome } from '../policy/index.js';
+import type { MonitorAction, Neighbour, PolicyProposal, SafetyDecision, SafetyFilter } from '../safety/index.js';
+import type { ControlConfig } from './config.js';
+import { missionView, observationInput, safetyPhase, safetyVehicle } from './stages.js';
+import { LoopStats } from './stats.js';
+
+/** The autopilot as the loop uses it (AutopilotLink implements it). */
+export interface AutopilotPort {
+  readonly isUp: boolean;
+  snapshot(into?: VehicleState): VehicleState;
+  sendVelocitySetpoint(setpoint: VelocitySetpoint): boolean;
+  arm(): Promise<CommandResult>;
+  disarm(): Promise<CommandResult>;
+  setMode(mode: Px4ModeName): Promise<CommandResult>;
+  hold(): Promise<CommandResult>;
+  land(): Promise<CommandResult>;
+  returnToLaunch(): Promise<CommandResult>;
+}
+
+export interface PolicyPort {
+  runWithDeadline(observation: ArrayLike<number>, deadlineMs: number): Promise<PolicyOutcome>;
+}
+
+export interface ShieldPort {
+  costWithDeadline(
+    observation: ArrayLike<number>,
+    action: ArrayLike<number>,
+    deadlineMs: number,
+  ): Promise<ShieldOutcome>;
+}
+
+export interface TickReport {
+  readonly timeUs: number;
+  readonly phase: MissionOutput['phase'];
+  /** A setpoint went to the autopilot this tick. */
+  readonly sent: boolean;
+  readonly decision: SafetyDecision;
+  /** The policy ran this tick (cruise legs only). */
+  readonly policy: PolicyOutcome | null;
+  readonly events: MissionOutput['events'];
+}
+
+const ZERO: Ned = Object.freeze({ n: 0, e: 0, d: 0 });
+const IDLE_OUTPUT: MissionOutput = Object.freeze({
+  phase: 'idle',
+  stream: false,
+  cruising: false,
+  guidance: { kind: 'hold' as const },
+  command: null,
+  events: [],
+});
+
+export class ControlLoop {
+  readonly stats = new LoopStats();
+  private mission: DeliveryMission | null = null;
+  private airspace: Airspace = EMPTY_AIRSPACE;
+  private neighbours: readonly Neighbour[] = [];
+  private emergencyStop = false;
+  private operatorClear = false;
+  private stalled = false;
+  private lastTickUs = Number.NaN;
+  private readonly state: VehicleState;
+  private readonly observation = new Float32Array(OBSERVATION_SIZE);
+  private readonly scriptedAction = new Float32Array(3);
+  private readonly limits: { maxHorizontalMS: number; maxUpMS: number; maxDownMS: number };
+  private lastMonitorAction: MonitorAction = 'none';
+  private commandsInFlight = 0;
+
+  constructor(
+    private readonly autopilot: AutopilotPort,
+    private readonly policy: PolicyPort,
+    private readonly filter: SafetyFilter,
+    private readonly config: ControlConfig,
+    private readonly shield: ShieldPort | null = null,
+  ) {
+    this.state = autopilot.snapshot();
+    this.limits = {
+      maxHorizontalMS: config.maxHorizontalSpeedMS,
+      maxUpMS: config.maxUpSpeedMS,
+      maxDownMS: config.maxDownSpeedMS,
+    };
+  }
+
+  /** Fly this mission from the next tick on (replaces a finished one). */
+  setMission(mission: DeliveryMission, nowMs: number): void {
+    this.mission = mission;
+    this.stalled = false;
+    mission.start(nowMs);
+  }
+
+  get currentMission(): DeliveryMission | null {
+    return this.mission;
+  }
+
+  setAirspace(airspace: Airspace): void {
+    this.airspace = airspace;
+  }
+
+  getAirspace(): Airspace {
+    return this.airspace;
+  }
+
+  setNeighbours(neighbours: readonly Neighbour[]): void {
+    this.neighbours = neighbours;
+  }
+
+  /** Emergency stop: land now, whatever the mission is doing. */
+  triggerEmergencyStop(): void {
+    this.emergencyStop = true;
+    this.mission?.request('land', 'operator');
+  }
+
+  /** Operator clears a latched monitor action (e.g. after a transient). */
+  clearMonitor(): void {
+    this.operatorClear = true;
+  }
+
+  async tick(nowUs: number): Promise<TickReport> {
+    const nowMs = nowUs / 1000;
+    this.detectStall(nowUs);
+    this.autopilot.snapshot(this.state);
+    const mission = this.mission;
+    const out = mission ? mission.step(nowMs, missionView(this.state, nowMs)) : IDLE_OUTPUT;
+    if (out.command) this.dispatch(out.command);
+
+    // Propose a velocity: the policy on cruise legs, the mission's scripted velocity otherwise.
+    const tObs = this.stats.clockUs();
+    let proposal: PolicyProposal;
+    let policyOutcome: PolicyOutcome | null = null;
+    let shieldScore: number | null = null;
+    let tInfer = tObs;
+    const guidance = out.guidance;
+    if (guidance.kind === 'policy') {
+      const g = guidance.goalNedM;
+      const input = observationInput(this.state, { n: g[0], e: g[1], d: g[2] }, this.airspace, this.neighbours, null);
+      const finite = buildObservation(input, this.observation);
+      tInfer = this.stats.clockUs();
+      if (!finite) {
+        proposal = { action: null, velocityNedMS: null, fault: true };
+      } else {
+        policyOutcome = await this.policy.runWithDeadline(this.observation, this.config.policyDeadlineMs);
+        if (policyOutcome.ok) {
+          const v = actionToVelocityNedMS(policyOutcome.action, this.limits);
+          proposal = { action: policyOutcome.action, velocityNedMS: { n: v[0], e: v[1], d: v[2] } };
+          if (this.shield) {
+            const s = await this.shield.costWithDeadline(
+              this.observation,
+              policyOutcome.action,
+              this.config.shieldDeadlineMs,
+            );
+            shieldScore = s.ok ? s.cost : Number.NaN;
+          }
+        } else {
+          proposal = { action: null, velocityNedMS: null, fault: true };
+        }
+      }
+    } else {
+      tInfer = this.stats.clockUs();
+      const v = guidance.kind === 'velocity' ? guidance.velocityNedMS : ([0, 0, 0] as const);
+      velocityNedMSToAction(v, this.limits, this.scriptedAction);
+      proposal = { action: this.scriptedAction, velocityNedMS: { n: v[0], e: v[1], d: v[2] } };
+    }
+
+    const tFilter = this.stats.clockUs();
+    const decision = this.filter.update({
+      timeUs: nowUs,
+      vehicle: safetyVehicle(this.state, nowMs),
+      policy: proposal,
+      airspace: this.airspace,
+      neighbours: this.neighbours,
+      shield: shieldScore === null ? null : { score: shieldScore },
+      link: { autopilotHeartbeatAgeMs: this.state.heartbeatAgeMs, groundLinkUp: true },
+      emergencyStop: this.emergencyStop,
+      phase: safetyPhase(out.phase),
+      operatorClear: this.operatorClear,
+    });
+    this.operatorClear = false;
+    this.applyMonitor(decision.action);
+
+    // Stream only while the mission wants it, the monitor allows it, and no stall has been declared.
+    const tSend = this.stats.clockUs();
+    const stream =
+      out.stream && !this.stalled && this.autopilot.isUp && decision.action !== 'return' && decision.action !== 'land';
+    let sent = false;
+    if (stream) {
+      const v = decision.velocityNedMS;
+      sent = this.autopilot.sendVelocitySetpoint(
+        decision.yawRad === null ? { velocityNedMS: v } : { velocityNedMS: v, yawRad: decision.yawRad },
+      );
+    }
+    const tEnd = this.stats.clockUs();
+    this.stats.recordTick({
+      observationUs: tInfer - tObs,
+      inferenceUs: tFilter - tInfer,
+      filterUs: tSend - tFilter,
+      sendUs: tEnd - tSend,
+      totalUs: tEnd - tObs,
+      decision,
+      policyRan: guidance.kind === 'policy',
+      policyLatencyUs: policyOutcome?.latencyUs ?? Number.NaN,
+      sent,
+    });
+    return { timeUs: nowUs, phase: out.phase, sent, decision, policy: policyOutcome, events: out.events };
+  }
+
+  /** A tick gap longer than the threshold means the event loop stalled: PX4 may already have failed safe. */
+  private detectStall(nowUs: number): void {
+    const gapMs = (nowUs - this.lastTickUs) / 1000;
+    this.lastTickUs = nowUs;
+    if (!(gapMs > this.config.stallThresholdMs)) return;
+    this.stats.stalls++;
+    const mission = this.mission;
+    if (mission?.airborne || (mission && this.state.armed && mission.outcome === null)) {
+      this.stalled = true;
+      mission.request(this.config.stallAction, 'monitor');
+    }
+  }
+
+  private applyMonitor(action: MonitorAction): void {
+    if (action === this.lastMonitorAction) return;
+    this.lastMonitorAction = action;
+    // Hold is flown by the filter's own hover setpoint; return and land hand the vehicle to PX4.
+    if ((action === 'return' || action === 'land') && this.mission && this.mission.outcome === null) {
+      this.mission.request(action, 'monitor');
+    }
+  }
+
+  private dispatch(command: MissionCommand): void {
+    const mission = this.mission;
+    const ap = this.autopilot;
+    let pending: Promise<CommandResult>;
+    switch (command.kind) {
+      case 'arm':
+        pending = ap.arm();
+        break;
+      case 'disarm':
+        pending = ap.disarm();
+        break;
+      case 'set-mode':
+        pending = ap.setMode(command.mode);
+        break;
+      case 'hold':
+        pending = ap.hold();
+        break;
+      case 'land':
+        pending = ap.land();
+        break;
+      case 'return':
+        pending = ap.returnToLaunch();
+        break;
+    }
+    this.commandsInFlight++;
+    pending.then(
+      (r) => {
+        this.commandsInFlight--;
+        mission?.commandDone(
+          r.ok ? { command: command.kind, ok: true } : { command: command.kind, ok: false, reason: r.reason },
+        );
+      },
+      (err: unknown) => {
+        this.commandsInFlight--;
+        mission?.commandDone({ command: command.kind, ok: false, reason: String(err) });
+      },
+    );
+  }
+
+  get pendingCommands(): number {
+    return this.commandsInFlight;
+  }
+
+  /** The zero setpoint, for drivers that must send something outside a tick. */
+  static readonly ZERO_VELOCITY = ZERO;
+}

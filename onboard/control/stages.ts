@@ -1,0 +1,93 @@
+/**
+ * The pure stages of a control tick: vehicle state -> mission view, safety view and observation input. Time is
+ * passed in; nothing here owns a timer, a socket or a session.
+ */
+import type { Airspace, Ned } from '../../shared/geo/index.js';
+import type { ObservationInput } from '../../shared/policy/index.js';
+import type { VehicleState } from '../link/index.js';
+import type { MissionPhase, MissionVehicleView } from '../mission/index.js';
+import type { Neighbour, MissionPhase as SafetyPhase, SafetyVehicleState } from '../safety/index.js';
+
+const NAN_NED: Ned = Object.freeze({ n: Number.NaN, e: Number.NaN, d: Number.NaN });
+
+/** Position and velocity older than this are not a valid estimate for the mission's checks (ms). */
+export const POSITION_VALID_MAX_AGE_MS = 500;
+
+/** GPS_FIX_TYPE_3D_FIX and better. */
+const GPS_FIX_3D = 3;
+
+export function ageMs(nowMs: number, timestampMs: number): number {
+  return timestampMs === Number.NEGATIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(0, nowMs - timestampMs);
+}
+
+export function missionView(state: VehicleState, nowMs: number): MissionVehicleView {
+  const p = state.positionNedM;
+  const v = state.velocityNedMS;
+  const fresh = ageMs(nowMs, state.timestampsMs.localPosition) <= POSITION_VALID_MAX_AGE_MS;
+  return {
+    positionNedM: [p.n, p.e, p.d],
+    velocityNedMS: [v.n, v.e, v.d],
+    armed: state.armed,
+    modeName: state.mode.name,
+    landed: state.landedState === 'on-ground',
+    batteryRemaining: state.batteryRemaining,
+    positionValid: fresh && Number.isFinite(p.n) && Number.isFinite(p.d) && state.gpsFixType >= GPS_FIX_3D,
+  };
+}
+
+export function safetyVehicle(state: VehicleState, nowMs: number): SafetyVehicleState {
+  const p = state.positionNedM;
+  return {
+    positionNedM: Number.isFinite(p.n) ? { n: p.n, e: p.e, d: p.d } : NAN_NED,
+    velocityNedMS: { n: state.velocityNedMS.n, e: state.velocityNedMS.e, d: state.velocityNedMS.d },
+    altitudeAboveHomeM: -p.d,
+    armed: state.armed,
+    landed: state.landedState === 'on-ground',
+    batteryRemaining01: state.batteryRemaining,
+    batteryVoltageV: state.batteryVoltageV,
+    gpsFixOk: state.gpsFixType >= GPS_FIX_3D,
+    positionAgeMs: ageMs(nowMs, state.timestampsMs.localPosition),
+    statusAgeMs: ageMs(nowMs, state.timestampsMs.battery),
+  };
+}
+
+/** The safety filter's coarser view of the mission: the altitude floor applies in cruise only. */
+export function safetyPhase(phase: MissionPhase): SafetyPhase {
+  switch (phase) {
+    case 'cruise-out':
+    case 'cruise-back':
+      return 'cruise';
+    case 'takeoff':
+    case 'climb':
+      return 'takeoff';
+    case 'descend':
+    case 'release':
+    case 'landing':
+    case 'failsafe':
+      return 'landing';
+    default:
+      return 'ground';
+  }
+}
+
+export function observationInput(
+  state: VehicleState,
+  goalNedM: Ned,
+  airspace: Airspace,
+  neighbours: readonly Neighbour[],
+  windEstimateNedMS: Ned | null,
+): ObservationInput {
+  return {
+    positionNedM: state.positionNedM,
+    velocityNedMS: state.velocityNedMS,
+    rollRad: state.rollRad,
+    pitchRad: state.pitchRad,
+    yawRad: state.yawRad,
+    goalNedM,
+    altitudeAboveGroundM: -state.positionNedM.d,
+    windEstimateNedMS,
+    airspace,
+    neighbours,
+    batteryRemainingFraction: Number.isFinite(state.batteryRemaining) ? state.batteryRemaining : 0,
+  };
+}
