@@ -6,76 +6,21 @@
 import { argvToRaw, configHelp, declareConfig, parseConfig } from '../shared/config/index.js';
 import { AerieError } from '../shared/errors.js';
 import { FlightRecorder, formatFlightReport } from './flight-report.js';
-import { OnboardRuntime, readAirspaceFile } from './runtime.js';
+import { createRuntime, installFailClosedHooks, RUNTIME_FLAGS } from './cli-common.js';
 
 export const FLY_SCHEMA = declareConfig({
-  mavlink: {
-    type: 'string',
-    default: 'udp://:14540',
-    doc: 'Autopilot link: udp://:PORT (reply to sender), udp://HOST:PORT or serial:PATH:BAUD.',
-  },
-  to: {
-    type: 'string',
-    default: undefined,
-    optional: true,
-    doc: 'Drop point as NORTH,EAST metres from where the vehicle stands (home).',
-  },
+  ...RUNTIME_FLAGS,
+  to: { type: 'string', default: undefined, optional: true, doc: 'Drop point as NORTH,EAST metres from where the vehicle stands (home).' },
   alt: { type: 'number', default: 20, unit: 'm', min: 3, max: 120, doc: 'Cruise altitude above home.' },
-  releaseAlt: {
-    type: 'number',
-    default: 5,
-    unit: 'm',
-    min: 1,
-    max: 50,
-    doc: 'Altitude above home at which the parcel is lowered.',
-  },
-  releaseBy: {
-    type: 'enum',
-    values: ['hover', 'land'] as const,
-    default: 'hover',
-    doc: 'Lower the parcel from a hover, or land and disarm.',
-  },
-  arrivalRadius: {
-    type: 'number',
-    default: 2,
-    unit: 'm',
-    min: 0.5,
-    max: 20,
-    doc: 'Distance at which a waypoint counts as reached.',
-  },
-  policy: {
-    type: 'string',
-    default: undefined,
-    optional: true,
-    doc: 'ONNX policy file (default: the shipped default policy).',
-  },
-  shield: { type: 'string', default: undefined, optional: true, doc: 'ONNX safety shield (cost critic), optional.' },
-  airspace: {
-    type: 'string',
-    default: undefined,
-    optional: true,
-    doc: 'Airspace JSON file: geofence, no-fly zones, altitude floor.',
-  },
-  signingKey: {
-    type: 'string',
-    default: undefined,
-    optional: true,
-    doc: 'MAVLink 2 signing key file (32 bytes or 64 hex characters).',
-  },
+  releaseAlt: { type: 'number', default: 5, unit: 'm', min: 1, max: 50, doc: 'Altitude above home at which the parcel is lowered.' },
+  releaseBy: { type: 'enum', values: ['hover', 'land'] as const, default: 'hover', doc: 'Lower the parcel from a hover, or land and disarm.' },
+  arrivalRadius: { type: 'number', default: 2, unit: 'm', min: 0.5, max: 20, doc: 'Distance at which a waypoint counts as reached.' },
   timeout: { type: 'number', default: 900, unit: 's', min: 10, max: 7200, doc: 'Give up (and land) after this long.' },
-  timeScale: {
-    type: 'number',
-    default: 1,
-    unit: 'x',
-    min: 1,
-    max: 20,
-    doc: 'Simulation only: run the runtime clock this many times faster than real time, to match aerie sitl --speed.',
-  },
   json: { type: 'boolean', default: false, doc: 'Print the report as one JSON object.' },
   help: { type: 'boolean', default: false, doc: 'Show this help.' },
 });
 
-function parseNorthEast(text: string): [number, number] {
+export function parseNorthEast(text: string): [number, number] {
   const parts = text.split(',').map((s) => Number(s.trim()));
   if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x))) {
     throw new AerieError('CONFIG_INVALID_VALUE', `--to expects NORTH,EAST in metres (got ${JSON.stringify(text)})`);
@@ -92,13 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!cfg.to) throw new AerieError('CLI_USAGE', '--to NORTH,EAST is required (metres from where the vehicle stands)');
   const drop = parseNorthEast(cfg.to);
-  const runtime = await OnboardRuntime.create({
-    link: { mavlink: cfg.mavlink, ...(cfg.signingKey ? { signingKey: cfg.signingKey } : {}) },
-    policyPath: cfg.policy,
-    shieldPath: cfg.shield,
-    airspace: cfg.airspace ? readAirspaceFile(cfg.airspace) : undefined,
-    timeScale: cfg.timeScale,
-  });
+  const runtime = await createRuntime(cfg);
   const recorder = new FlightRecorder();
   runtime.onTick((r) => recorder.record(r, runtime.link.state()));
   const stopOnSignal = () => {
@@ -106,11 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', stopOnSignal);
   process.on('SIGTERM', stopOnSignal);
-  const crash = (err: unknown) => {
-    void runtime.failClosed(`uncaught: ${String(err)}`).finally(() => process.exit(70));
-  };
-  process.on('uncaughtException', crash);
-  process.on('unhandledRejection', crash);
+  const unhook = installFailClosedHooks(runtime);
   await runtime.start();
   try {
     if (!(await runtime.waitForAutopilot(15_000))) {
@@ -133,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
+    unhook();
     await runtime.stop();
   }
 }

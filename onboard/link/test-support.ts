@@ -17,8 +17,9 @@ import {
   type Transport,
   type TransportCounters,
 } from '../../shared/mavlink/index.js';
+import { PX4_REFERENCE_TLOG } from '../../test/fixtures/index.js';
 
-export const REFERENCE_TLOG = new URL('../../../shared/px4-reference/px4-v1.15.4-sih-offboard.tlog', import.meta.url);
+export const REFERENCE_TLOG = PX4_REFERENCE_TLOG;
 
 /** The recorded PX4 v1.15.4 SITL conversation, with each record's time in ms from the first record. */
 export function loadReferenceTlog(): { records: TlogRecord[]; msOf: (r: TlogRecord) => number } {

@@ -1,0 +1,114 @@
+/**
+ * `aerie onboard`: the process flashed onto the companion computer. Connects to the autopilot, runs the control
+ * loop, and flies deliveries it is given: by `--to` at start, by JSON lines on stdin (local-control.ts), and by the
+ * ground station over MQTT. Mission events go to stdout as JSON lines; logs go to stderr.
+ */
+import { createInterface } from 'node:readline';
+import { argvToRaw, configHelp, declareConfig, parseConfig } from '../shared/config/index.js';
+import { createRuntime, installFailClosedHooks, RUNTIME_FLAGS } from './cli-common.js';
+import { parseNorthEast } from './fly-cli.js';
+import { airspaceOf, parseControlLine, planFromDeliver } from './local-control.js';
+import type { MissionPlan } from './mission/index.js';
+import type { OnboardRuntime } from './runtime.js';
+
+export const ONBOARD_SCHEMA = declareConfig({
+  ...RUNTIME_FLAGS,
+  id: { type: 'string', default: 'drone-1', doc: 'This drone\'s id in the fleet.' },
+  to: { type: 'string', default: undefined, optional: true, doc: 'Fly one delivery to NORTH,EAST metres from home as soon as the autopilot is up.' },
+  alt: { type: 'number', default: 20, unit: 'm', min: 3, max: 120, doc: 'Default cruise altitude above home.' },
+  releaseBy: { type: 'enum', values: ['hover', 'land'] as const, default: 'hover', doc: 'Default release: from a hover, or by landing.' },
+  stdinControl: { type: 'boolean', default: true, doc: 'Read JSON-line commands on stdin (deliver, abort, return, land, hold, estop, clear, airspace, neighbours).' },
+  help: { type: 'boolean', default: false, doc: 'Show this help.' },
+});
+
+function emit(record: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ timeMs: Date.now(), ...record })}\n`);
+}
+
+function wireStdin(runtime: OnboardRuntime, defaults: MissionPlan): void {
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    if (line.trim() === '') return;
+    const parsed = parseControlLine(line);
+    if (!parsed.ok) {
+      emit({ kind: 'control-refused', reason: parsed.reason, kept: 'nothing changed' });
+      return;
+    }
+    const c = parsed.command;
+    const mission = runtime.loop.currentMission;
+    switch (c.cmd) {
+      case 'deliver':
+        if (mission && mission.outcome === null) {
+          emit({ kind: 'control-refused', reason: `a delivery is in progress (${mission.phase})`, kept: 'the current delivery' });
+          return;
+        }
+        void runtime.fly(planFromDeliver(c, defaults));
+        break;
+      case 'abort':
+      case 'return':
+      case 'land':
+      case 'hold':
+        mission?.request(c.cmd);
+        break;
+      case 'estop':
+        runtime.loop.triggerEmergencyStop();
+        break;
+      case 'clear':
+        runtime.loop.clearMonitor();
+        break;
+      case 'airspace':
+        runtime.loop.setAirspace(airspaceOf(c));
+        break;
+      case 'neighbours':
+        runtime.loop.setNeighbours(c.neighbours.map((n) => ({ ...n, ageMs: n.ageMs ?? 0 })));
+        break;
+    }
+    emit({ kind: 'control-accepted', cmd: c.cmd });
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cfg = parseConfig(ONBOARD_SCHEMA, argvToRaw(ONBOARD_SCHEMA, argv).raw);
+  if (cfg.help) {
+    process.stdout.write(`usage: aerie onboard --mavlink URL [options]\n\n${configHelp(ONBOARD_SCHEMA)}\n`);
+    return 0;
+  }
+  const defaults: MissionPlan = {
+    dropNeM: [0, 0],
+    returnNeM: [0, 0],
+    cruiseAltM: cfg.alt,
+    releaseAltM: 5,
+    releaseBy: cfg.releaseBy,
+    arrivalRadiusM: 2,
+  };
+  const firstDrop = cfg.to ? parseNorthEast(cfg.to) : null;
+  const runtime = await createRuntime(cfg);
+  installFailClosedHooks(runtime);
+  runtime.onTick((r) => {
+    for (const e of r.events) emit({ kind: `mission-${e.kind}`, id: cfg.id, phase: e.phase, detail: e.detail, outcome: e.outcome });
+    const t = r.decision.monitor.transition;
+    if (t) emit({ kind: 'monitor', id: cfg.id, from: t.from, to: t.to, rules: t.rules });
+  });
+  await runtime.start();
+  emit({ kind: 'started', id: cfg.id, mavlink: cfg.mavlink });
+  runtime.link.onLinkUp(() => emit({ kind: 'autopilot-up', id: cfg.id }));
+  runtime.link.onLinkDown(() => emit({ kind: 'autopilot-down', id: cfg.id }));
+  if (cfg.stdinControl) wireStdin(runtime, defaults);
+  if (firstDrop) {
+    void runtime.waitForAutopilot(60_000).then((up) => {
+      if (up) void runtime.fly({ ...defaults, dropNeM: firstDrop });
+      else emit({ kind: 'error', reason: `no autopilot heartbeat on ${cfg.mavlink} within 60 s; --to not flown` });
+    });
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  // A clean stop in the air hands the vehicle to PX4: land where it is rather than hover unattended.
+  const mission = runtime.loop.currentMission;
+  if (mission && mission.outcome === null && runtime.link.state().armed) await runtime.failClosed('stopped by signal while flying');
+  await runtime.stop();
+  emit({ kind: 'stopped', id: cfg.id });
+  return 0;
+}

@@ -1,0 +1,101 @@
+/** `aerie sitl` configuration, declared once (name, type, default, unit, range, meaning). */
+import { declareConfig } from '../shared/config/index.js';
+
+export const SITL_CONFIG = declareConfig({
+  vehicles: {
+    type: 'integer',
+    default: 1,
+    min: 1,
+    max: 1000,
+    doc: 'Vehicles to simulate; vehicle i is PX4 instance i (system id 1+i).',
+  },
+  speed: { type: 'number', default: 1, unit: 'x', min: 0.01, max: 100_000, doc: 'Simulated seconds per wall second.' },
+  flatOut: { type: 'boolean', default: false, doc: 'Run as fast as the machine allows (benchmarks); ignores --speed.' },
+  seed: {
+    type: 'integer',
+    default: 1,
+    min: 0,
+    max: 2_147_483_647,
+    doc: 'Random seed: same seed, same wind, gusts and losses.',
+  },
+  home: {
+    type: 'string',
+    default: '47.397742,8.545594,488',
+    doc: 'Home of vehicle 0 as lat,lon,alt (degrees, degrees, m AMSL).',
+  },
+  homeSpacing: {
+    type: 'number',
+    default: 0,
+    unit: 'm',
+    min: 0,
+    max: 10_000,
+    doc: 'Vehicle i starts this far east of vehicle 0, times i.',
+  },
+  bindHost: {
+    type: 'string',
+    default: '127.0.0.1',
+    doc: 'Address the vehicles listen on (0.0.0.0 for other machines).',
+  },
+  remoteHost: {
+    type: 'string',
+    default: '127.0.0.1',
+    doc: 'Where streams go until a peer speaks (PX4 SITL: 127.0.0.1).',
+  },
+  onboardPort: {
+    type: 'integer',
+    default: 14580,
+    min: 1,
+    max: 65535,
+    doc: 'Vehicle i listens for its companion on this + i.',
+  },
+  companionPort: {
+    type: 'integer',
+    default: 14540,
+    min: 1,
+    max: 65535,
+    doc: 'Vehicle i streams to its companion on this + i.',
+  },
+  gcsPort: { type: 'integer', default: 18570, min: 1, max: 65535, doc: 'Vehicle i listens for a GCS on this + i.' },
+  gcsRemotePort: {
+    type: 'integer',
+    default: 14550,
+    min: 1,
+    max: 65535,
+    doc: 'Every vehicle streams to a GCS on this port.',
+  },
+  gcsLink: { type: 'boolean', default: true, doc: 'Open the GCS link (--no-gcs-link to skip it).' },
+  estimatorReady: {
+    type: 'number',
+    default: 5,
+    unit: 's',
+    min: 0,
+    max: 600,
+    doc: 'Simulated time after start before arming is allowed.',
+  },
+  tick: { type: 'number', default: 0.01, unit: 's', min: 0.001, max: 0.1, doc: 'Control tick (simulated time).' },
+  fault: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Fault schedule: VEHICLE:KIND@SECONDSs[:key=value,...] joined by ";", e.g. "0:gps-loss@20s;all:gust@5s:northMS=8".',
+  },
+  stdin: {
+    type: 'boolean',
+    default: true,
+    doc: 'Read JSON fault lines from stdin, e.g. {"vehicle":0,"fault":"gust","northMS":8}.',
+  },
+  statusEvery: {
+    type: 'number',
+    default: 10,
+    unit: 's',
+    min: 0.1,
+    max: 3600,
+    doc: 'Periodic status interval (logged at debug level).',
+  },
+  logLevel: {
+    type: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    doc: 'Log level (logs go to stderr).',
+  },
+});
