@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { AerieError } from '../shared/errors.js';
 import { type Airspace, EMPTY_AIRSPACE, parseAirspace } from '../shared/geo/index.js';
 import { componentLogger, type Logger } from '../shared/log/index.js';
+import type { Transport } from '../shared/mavlink/index.js';
 import { type ControlConfig, ControlLoop, LoopDriver, parseControlConfig, type TickReport } from './control/index.js';
 import { AutopilotLink, type Clock, type LinkConfig, parseLinkConfig, scaledClock } from './link/index.js';
 import { DeliveryMission, type MissionOutcome, type MissionPlan } from './mission/index.js';
@@ -26,6 +27,8 @@ export interface RuntimeOptions {
    * with --speed F in its own time. 1 (the default) on real vehicles.
    */
   readonly timeScale?: number;
+  /** The autopilot's byte transport; default: made from link.mavlink (tests and benchmarks inject one). */
+  readonly transport?: Transport;
   /** Called after every tick (reports, recorders, uplink). */
   readonly onTick?: (report: TickReport) => void;
 }
@@ -71,7 +74,7 @@ export class OnboardRuntime {
     this.safetyConfig = parseSafetyConfig(options.safety ?? {});
     this.timeScale = options.timeScale ?? 1;
     this.clock = scaledClock(this.timeScale);
-    this.link = new AutopilotLink({ config: this.linkConfig, clock: this.clock });
+    this.link = new AutopilotLink({ config: this.linkConfig, clock: this.clock, transport: options.transport });
     this.policy = policy;
     this.shield = shield;
     this.filter = new SafetyFilter(this.safetyConfig);

@@ -229,4 +229,23 @@ describe('DeliveryMission', () => {
     expect(out.phase).toBe('failsafe');
     expect(out.command).toEqual({ kind: 'land' });
   });
+
+  it('resumes a vehicle already in flight on a cruise leg and finishes the delivery', () => {
+    const vehicle = new ToyVehicle();
+    vehicle.armed = true;
+    vehicle.mode = 'OFFBOARD';
+    vehicle.pos = [10, 10, -20];
+    const mission = new DeliveryMission(PLAN);
+    mission.resumeAirborne(0, 'cruise-out');
+    const phases: string[] = [];
+    for (let t = 0; t < 300_000 && mission.outcome === null; t += 20) {
+      const out = mission.step(t, vehicle.view());
+      for (const e of out.events) if (e.kind === 'phase') phases.push(e.phase);
+      if (out.command) mission.commandDone({ command: out.command.kind, ...vehicle.answer(out.command) });
+      vehicle.fly(out, 8, 0.02);
+    }
+    expect(mission.outcome).toBe('delivered');
+    expect(phases.slice(0, 2)).toEqual(['cruise-out', 'descend']);
+    expect(vehicle.commands).not.toContain('arm');
+  });
 });

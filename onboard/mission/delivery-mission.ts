@@ -100,6 +100,16 @@ export class DeliveryMission {
   }
 
   /**
+   * Take over a vehicle already flying under offboard control (the runtime restarted in flight, or a benchmark):
+   * continue on the given cruise leg without the ground phases.
+   */
+  resumeAirborne(nowMs: number, leg: 'cruise-out' | 'cruise-back'): void {
+    this.nowMs = nowMs;
+    this.leg = leg === 'cruise-out' ? 'out' : 'back';
+    this.enter(leg, nowMs);
+  }
+
+  /**
    * An operator or the runtime monitor asks for abort, return, land or hold; applied on the next step. The outcome
    * is 'aborted' when an operator asked and 'failed' when the monitor did.
    */

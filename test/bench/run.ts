@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../fixtures/index.js';
 import { type Benchmark, type Figure, formatTable } from './harness.js';
 import { mavlinkParse } from './mavlink-parse.js';
+import { onboardLoop } from './onboard.js';
+import { sitlRealtime } from './sitl.js';
 
-const BENCHMARKS: readonly Benchmark[] = [mavlinkParse];
+const BENCHMARKS: readonly Benchmark[] = [mavlinkParse, sitlRealtime, onboardLoop];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
