@@ -1,0 +1,181 @@
+/**
+ * Layer 3, control barrier functions. Each barrier (barrier-geometry.ts) becomes the half-space
+ *
+ *     g . v >= closing - U(h - margin)                  (U: barrier-shape.ts)
+ *
+ * and the setpoint is the velocity nearest the proposal that meets all of them inside the speed box (qp.ts). A
+ * half-space that |v| <= max speed already implies cannot bind and is left out exactly. When no velocity meets them
+ * all, the rule fallback flies: brake to hover, plus, for each barrier hover would violate, its required speed along
+ * its gradient (climb below the floor, out of a zone, away from a closing drone). Never the unfiltered action.
+ */
+import type { Ned } from '../../shared/geo/index.js';
+import { BARRIER_KINDS, type BarrierFunction, type BarrierKind } from './barrier-geometry.js';
+import { allowedClosingSpeedMS, type BarrierShape } from './barrier-shape.js';
+import { limitSpeed, type SpeedLimits, withinSpeedLimits } from './box.js';
+import type { SafetyConfig } from './config.js';
+import { type HalfSpace3, maxViolation, projectOntoHalfSpaces, QP_FEASIBILITY_TOLERANCE } from './qp.js';
+
+/** A barrier as a half-space on the velocity setpoint: (n, e, d) . v >= b. */
+export interface BarrierConstraint extends HalfSpace3 {
+  readonly kind: BarrierKind;
+  readonly sourceId: string;
+  readonly clearanceM: number;
+  /** Clearance beyond the margin (m); negative inside the margin. */
+  readonly slackM: number;
+}
+
+export type BarrierStatus = 'clear' | 'projected' | 'fallback' | 'no_state';
+
+export type BarrierConfig = BarrierShape &
+  SpeedLimits &
+  Pick<
+    SafetyConfig,
+    | 'fenceMarginM'
+    | 'verticalMarginM'
+    | 'zoneMarginM'
+    | 'separationMarginM'
+    | 'maxBarrierConstraints'
+    | 'barrierVelocityGain'
+  >;
+
+/** Margin kept beyond each kind's true limit (m). */
+export function marginOf(kind: BarrierKind, cfg: BarrierConfig): number {
+  switch (kind) {
+    case 'fence':
+      return cfg.fenceMarginM;
+    case 'ceiling':
+    case 'floor':
+      return cfg.verticalMarginM;
+    case 'zone':
+      return cfg.zoneMarginM;
+    case 'separation':
+      return cfg.separationMarginM;
+  }
+}
+
+/** The fastest any setpoint in the speed box can be (m/s). */
+export function maxBoxSpeedMS(limits: SpeedLimits): number {
+  const h = Math.min(limits.maxHorizontalSpeedMS, Math.SQRT2 * limits.maxAxisSpeedMS);
+  return Math.hypot(h, Math.max(limits.maxClimbSpeedMS, limits.maxDescentSpeedMS));
+}
+
+/**
+ * The half-spaces the QP sees: those that can bind, nearest (least slack) first, at most maxBarrierConstraints.
+ * Barriers with a non-finite clearance (infinitely far) or gradient are dropped.
+ */
+export function barrierConstraints(
+  barriers: readonly BarrierFunction[],
+  velocityNedMS: Ned,
+  cfg: BarrierConfig,
+): BarrierConstraint[] {
+  const vMax = maxBoxSpeedMS(cfg);
+  const out: BarrierConstraint[] = [];
+  for (const bf of barriers) {
+    const g = bf.gradient;
+    if (!Number.isFinite(bf.clearanceM) || !Number.isFinite(g.n) || !Number.isFinite(g.e) || !Number.isFinite(g.d))
+      continue;
+    const slackM = bf.clearanceM - marginOf(bf.kind, cfg);
+    const allowedMS = allowedClosingSpeedMS(slackM, cfg);
+    // The vehicle's own closing speed: when it runs ahead of the allowed speed (lag, or acceleration spent
+    // elsewhere), command that much more braking so the lagging vehicle still converges onto the envelope.
+    const closingNowMS = bf.closingMS - (g.n * velocityNedMS.n + g.e * velocityNedMS.e + g.d * velocityNedMS.d);
+    const excessMS = Math.max(0, closingNowMS - allowedMS);
+    const b = bf.closingMS - allowedMS + cfg.barrierVelocityGain * excessMS;
+    if (!(b > -vMax)) continue;
+    out.push({ n: g.n, e: g.e, d: g.d, b, kind: bf.kind, sourceId: bf.sourceId, clearanceM: bf.clearanceM, slackM });
+  }
+  out.sort((x, y) => x.slackM - y.slackM);
+  if (out.length > cfg.maxBarrierConstraints) out.length = cfg.maxBarrierConstraints;
+  return out;
+}
+
+/** Facets of the polygon inscribed in the horizontal speed circle: a linear stand-in for |v_h| <= max. */
+const DISC_FACETS = 32;
+const boxCache = new WeakMap<object, HalfSpace3[]>();
+
+/** The speed box as half-spaces (axis limits, climb/descent, inscribed 32-gon for the norm). */
+export function speedBoxHalfSpaces(limits: SpeedLimits): HalfSpace3[] {
+  const cached = boxCache.get(limits);
+  if (cached) return cached;
+  const a = limits.maxAxisSpeedMS;
+  const rows: HalfSpace3[] = [
+    { n: -1, e: 0, d: 0, b: -a },
+    { n: 1, e: 0, d: 0, b: -a },
+    { n: 0, e: -1, d: 0, b: -a },
+    { n: 0, e: 1, d: 0, b: -a },
+    { n: 0, e: 0, d: -1, b: -limits.maxDescentSpeedMS },
+    { n: 0, e: 0, d: 1, b: -limits.maxClimbSpeedMS },
+  ];
+  const apothem = limits.maxHorizontalSpeedMS * Math.cos(Math.PI / DISC_FACETS);
+  for (let k = 0; k < DISC_FACETS; k++) {
+    const th = (2 * Math.PI * (k + 0.5)) / DISC_FACETS;
+    rows.push({ n: -Math.cos(th), e: -Math.sin(th), d: 0, b: -apothem });
+  }
+  boxCache.set(limits, rows);
+  return rows;
+}
+
+/** Brake to hover, plus each barrier's required speed where hover would violate it; then clamped into the box. */
+export function ruleFallback(constraints: readonly BarrierConstraint[], limits: SpeedLimits): Ned {
+  let n = 0;
+  let e = 0;
+  let d = 0;
+  for (const c of constraints) {
+    if (c.b > 0) {
+      n += c.n * c.b;
+      e += c.e * c.b;
+      d += c.d * c.b;
+    }
+  }
+  return limitSpeed({ n, e, d }, limits);
+}
+
+export interface BarrierResult {
+  readonly velocityNedMS: Ned;
+  readonly status: Exclude<BarrierStatus, 'no_state'>;
+  readonly qpIterations: number;
+}
+
+/** The velocity nearest `desired` that meets every constraint and the speed box; the rule fallback when none does. */
+export function filterVelocity(
+  desired: Ned,
+  constraints: readonly BarrierConstraint[],
+  limits: SpeedLimits,
+): BarrierResult {
+  const x: [number, number, number] = [desired.n, desired.e, desired.d];
+  if (constraints.length === 0 || maxViolation(x, constraints) <= QP_FEASIBILITY_TOLERANCE) {
+    return { velocityNedMS: desired, status: 'clear', qpIterations: 0 };
+  }
+  const r = projectOntoHalfSpaces(x, [...constraints, ...speedBoxHalfSpaces(limits)]);
+  if (r.status === 'optimal') {
+    const v = { n: r.x[0], e: r.x[1], d: r.x[2] };
+    // Check the answer rather than trust it: a rounding slip must not become a setpoint.
+    if (withinSpeedLimits(v, limits) && maxViolation(r.x, constraints) <= 1e-6) {
+      return { velocityNedMS: v, status: 'projected', qpIterations: r.iterations };
+    }
+  }
+  return { velocityNedMS: ruleFallback(constraints, limits), status: 'fallback', qpIterations: r.iterations };
+}
+
+export interface BarrierSummary {
+  /** Least clearance to each kind's true limit (m); +Infinity when there is none; negative once crossed. */
+  readonly clearanceM: Readonly<Record<BarrierKind, number>>;
+  /** Kinds whose true limit is crossed. */
+  readonly breached: readonly BarrierKind[];
+  /** Kinds inside their margin but not crossed. */
+  readonly nearMiss: readonly BarrierKind[];
+}
+
+export function summariseBarriers(barriers: readonly BarrierFunction[], cfg: BarrierConfig): BarrierSummary {
+  const clearanceM: Record<BarrierKind, number> = {
+    fence: Number.POSITIVE_INFINITY,
+    ceiling: Number.POSITIVE_INFINITY,
+    zone: Number.POSITIVE_INFINITY,
+    floor: Number.POSITIVE_INFINITY,
+    separation: Number.POSITIVE_INFINITY,
+  };
+  for (const b of barriers) if (b.clearanceM < clearanceM[b.kind]) clearanceM[b.kind] = b.clearanceM;
+  const breached = BARRIER_KINDS.filter((k) => clearanceM[k] < 0);
+  const nearMiss = BARRIER_KINDS.filter((k) => clearanceM[k] >= 0 && clearanceM[k] < marginOf(k, cfg));
+  return { clearanceM, breached, nearMiss };
+}

@@ -1,0 +1,235 @@
+/**
+ * The safety filter: the five layers in order, once per tick, time passed in.
+ *
+ *   1 sanity   the policy output is numbers (else brake to hover, policy fault)
+ *   2 box      speed limits and a rate limit on the policy's setpoint
+ *   3 barrier  CBF half-spaces from the airspace and the neighbours, smallest change by QP, rule fallback
+ *   4 shield   the learned critic's veto (score passed in), replaced by layer 3's safe hover
+ *   5 monitor  the rule table and emergency ladder; hold/return fly a safe hover, land a safe descent
+ *
+ * `update` never throws and always returns a finite setpoint inside the speed limits. The rate limit shapes the
+ * policy only: barriers, fallbacks and the monitor may change the setpoint faster, because stopping in time outranks
+ * smoothness (PX4 still limits the acceleration). Logging is the driver's: the decision carries every transition.
+ */
+import type { Ned } from '../../shared/geo/index.js';
+import { type BarrierConstraint, barrierConstraints, filterVelocity, summariseBarriers } from './barrier.js';
+import { barrierGeometry } from './barrier-geometry.js';
+import { applyBox, limitSpeed, withinSpeedLimits } from './box.js';
+import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from './config.js';
+import { RuntimeMonitor } from './monitor.js';
+import { type BarrierReport, noStateBarrierReport, type SafetyDecision, survivalDecision } from './safety-decision.js';
+import { applySanity } from './sanity.js';
+import { evaluateShield } from './shield.js';
+import { readState } from './state-reading.js';
+import {
+  actionSeverity,
+  type Intervention,
+  type MonitorAction,
+  type PolicyProposal,
+  type SafetyInput,
+  type SafetyLayer,
+} from './types.js';
+import { changeMS, ZERO_NED } from './vec.js';
+
+export type { BarrierReport, SafetyDecision };
+
+const NO_POLICY: PolicyProposal = { action: null, velocityNedMS: null };
+
+export class SafetyFilter {
+  readonly config: SafetyConfig;
+  private readonly monitor: RuntimeMonitor;
+  private previousSetpoint: Ned | null = null;
+  private lastTimeUs: number | null = null;
+
+  constructor(config: SafetyConfig = DEFAULT_SAFETY_CONFIG) {
+    this.config = config;
+    this.monitor = new RuntimeMonitor(config);
+  }
+
+  /** The monitor's action after the last tick. */
+  get action(): MonitorAction {
+    return this.monitor.currentAction;
+  }
+
+  /** Forget the previous setpoint, time and every monitor state (a new flight). */
+  reset(): void {
+    this.previousSetpoint = null;
+    this.lastTimeUs = null;
+    this.monitor.clear();
+  }
+
+  /** One tick. Never throws. */
+  update(input: SafetyInput): SafetyDecision {
+    try {
+      return this.step(input);
+    } catch (err) {
+      return this.survive(input, err);
+    }
+  }
+
+  private advanceTime(timeUs: unknown): { t: number; dtS: number } {
+    const nominalUs = this.config.nominalTickMs * 1000;
+    const last = this.lastTimeUs;
+    const given = typeof timeUs === 'number' && Number.isFinite(timeUs) ? timeUs : null;
+    // A missing or backward time still advances by one nominal tick, so hold-offs keep counting.
+    const t = last === null ? (given ?? 0) : given !== null && given >= last ? given : last + nominalUs;
+    const dtUs = last === null ? nominalUs : Math.min(t - last, this.config.maxTickMs * 1000);
+    this.lastTimeUs = t;
+    return { t, dtS: dtUs / 1e6 };
+  }
+
+  private step(input: SafetyInput): SafetyDecision {
+    const cfg = this.config;
+    const { t, dtS } = this.advanceTime(input.timeUs);
+    const vehicle = input.vehicle;
+    const state = readState(vehicle, cfg.stateExtrapolationMaxMs);
+    const previous = this.previousSetpoint ?? limitSpeed(state.velocityNedMS, cfg);
+    const interventions: Intervention[] = [];
+
+    // 1. Sanity.
+    const sanity = applySanity(input.policy ?? NO_POLICY, previous);
+    interventions.push(...sanity.interventions);
+    // 2. Box (a fault's brake is not rate limited).
+    const box = applyBox(sanity.velocityNedMS, previous, dtS, cfg, !sanity.policyFault);
+    interventions.push(...box.interventions);
+    let v = box.velocityNedMS;
+
+    // 3. Barriers.
+    let constraints: BarrierConstraint[] = [];
+    let barrier: BarrierReport;
+    if (state.valid) {
+      const geometry = barrierGeometry(state.positionNedM, state.altitudeM, input.airspace, input.neighbours, {
+        floorActive: input.phase === 'cruise',
+        separationM: cfg.separationM,
+        stateExtrapolationMaxMs: cfg.stateExtrapolationMaxMs,
+        neighbourStaleMs: cfg.neighbourStaleMs,
+      });
+      constraints = barrierConstraints(geometry.barriers, state.velocityNedMS, cfg);
+      const r = filterVelocity(v, constraints, cfg);
+      if (r.status !== 'clear') {
+        const reason = r.status === 'projected' ? 'barrier_projection' : 'barrier_fallback';
+        interventions.push({ layer: 'barrier', reason, magnitudeMS: changeMS(v, r.velocityNedMS) });
+      }
+      v = r.velocityNedMS;
+      barrier = {
+        ...summariseBarriers(geometry.barriers, cfg),
+        status: r.status,
+        constraintCount: constraints.length,
+        qpIterations: r.qpIterations,
+        issues: geometry.issues,
+        neighbourStale: geometry.neighbourStale,
+      };
+    } else {
+      // Without a position no barrier can be judged: brake to hover.
+      interventions.push({ layer: 'barrier', reason: 'state_invalid', magnitudeMS: changeMS(v, ZERO_NED) });
+      v = ZERO_NED;
+      barrier = noStateBarrierReport();
+    }
+    const safeHover = (): Ned => (state.valid ? filterVelocity(ZERO_NED, constraints, cfg).velocityNedMS : ZERO_NED);
+
+    // 4. Shield.
+    let yawRad = sanity.yawRad;
+    const shield = evaluateShield(input.shield, sanity.policyFault, cfg);
+    if (shield.veto && shield.reason) {
+      const hover = safeHover();
+      interventions.push({ layer: 'shield', reason: shield.reason, magnitudeMS: changeMS(v, hover) });
+      v = hover;
+      yawRad = null;
+    }
+
+    // 5. Monitor.
+    const monitor = this.monitor.update({
+      timeUs: t,
+      armed: vehicle?.armed === true,
+      landed: vehicle?.landed === true,
+      phase: input.phase,
+      emergencyStop: input.emergencyStop === true,
+      operatorClear: input.operatorClear === true,
+      autopilotHeartbeatAgeMs: Number(input.link?.autopilotHeartbeatAgeMs),
+      groundLinkUp: input.link?.groundLinkUp === true,
+      batteryRemaining01: Number(vehicle?.batteryRemaining01),
+      batteryVoltageV: Number(vehicle?.batteryVoltageV),
+      statusAgeMs: Number(vehicle?.statusAgeMs),
+      gpsFixOk: vehicle?.gpsFixOk === true,
+      positionAgeMs: Number(vehicle?.positionAgeMs),
+      stateValid: state.valid && state.velocityValid,
+      policyFault: sanity.policyFault,
+      shieldVeto: shield.veto,
+      barrierFallback: barrier.status === 'fallback',
+      breached: barrier.breached,
+      nearMiss: barrier.nearMiss,
+      neighbourStale: barrier.neighbourStale,
+      airspaceIssueCount: barrier.issues.length,
+      interventions,
+    });
+    if (actionSeverity(monitor.action) >= actionSeverity('hold')) {
+      const target =
+        monitor.action === 'land'
+          ? state.valid
+            ? filterVelocity(
+                { n: 0, e: 0, d: cfg.landDescentSpeedMS },
+                constraints.filter((c) => c.kind !== 'floor'),
+                cfg,
+              ).velocityNedMS
+            : { n: 0, e: 0, d: cfg.landDescentSpeedMS }
+          : safeHover();
+      const reason =
+        monitor.action === 'land' ? 'monitor_land' : monitor.action === 'return' ? 'monitor_return' : 'monitor_hold';
+      const override: Intervention = { layer: 'monitor', reason, magnitudeMS: changeMS(v, target) };
+      interventions.push(override);
+      this.monitor.countIntervention(t, override);
+      v = target;
+      yawRad = null;
+    }
+
+    // Last guard: whatever happened above, what leaves is a finite setpoint inside the limits.
+    let error: string | null = null;
+    if (!withinSpeedLimits(v, cfg)) {
+      error = `setpoint outside limits after the layers: ${JSON.stringify(v)}`;
+      v = limitSpeed(v, cfg);
+      interventions.push({ layer: 'monitor', reason: 'internal_error', magnitudeMS: 0 });
+    }
+    this.previousSetpoint = v;
+    const layers: Record<SafetyLayer, boolean> = {
+      sanity: false,
+      box: false,
+      barrier: false,
+      shield: false,
+      monitor: false,
+    };
+    for (const iv of interventions) layers[iv.layer] = true;
+    return {
+      timeUs: t,
+      velocityNedMS: v,
+      yawRad,
+      action: monitor.action,
+      interventions,
+      layers,
+      policyFault: sanity.policyFault,
+      actionClipped: sanity.actionClipped,
+      shield,
+      barrier,
+      monitor,
+      error,
+    };
+  }
+
+  /** A bug threw inside the layers: brake to hover and say so; the monitor's state is left as it was. */
+  private survive(input: SafetyInput, err: unknown): SafetyDecision {
+    this.previousSetpoint = ZERO_NED;
+    let message = 'unknown error';
+    try {
+      message = err instanceof Error ? err.message : String(err);
+    } catch {
+      // keep the placeholder
+    }
+    const policyFault = input?.policy?.fault === true;
+    return survivalDecision(
+      this.lastTimeUs ?? 0,
+      this.monitor.currentAction,
+      policyFault,
+      this.config.monitorWindowMs,
+      message,
+    );
+  }
+}

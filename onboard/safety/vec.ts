@@ -1,0 +1,20 @@
+/** Small NED vector helpers for the safety layers (allocation is fine at 50 Hz; clarity first). */
+import type { Ned } from '../../shared/geo/index.js';
+
+export const ZERO_NED: Ned = Object.freeze({ n: 0, e: 0, d: 0 });
+
+export const ned = (n: number, e: number, d: number): Ned => ({ n, e, d });
+export const isFiniteNed = (v: Ned | null | undefined): v is Ned =>
+  v != null && Number.isFinite(v.n) && Number.isFinite(v.e) && Number.isFinite(v.d);
+export const subNed = (a: Ned, b: Ned): Ned => ({ n: a.n - b.n, e: a.e - b.e, d: a.d - b.d });
+export const addNed = (a: Ned, b: Ned): Ned => ({ n: a.n + b.n, e: a.e + b.e, d: a.d + b.d });
+export const scaleNed = (a: Ned, k: number): Ned => ({ n: a.n * k, e: a.e * k, d: a.d * k });
+export const dotNed = (a: Ned, b: Ned): number => a.n * b.n + a.e * b.e + a.d * b.d;
+export const normNed = (a: Ned): number => Math.sqrt(a.n * a.n + a.e * a.e + a.d * a.d);
+export const distNed = (a: Ned, b: Ned): number => normNed(subNed(a, b));
+/** Largest intervention size reported (m/s): garbage proposals of 1e300 m/s must not overflow the metrics. */
+export const MAX_CHANGE_MS = 1e6;
+/** |a - b| capped at MAX_CHANGE_MS, or 0 when either is not finite (intervention sizes must stay finite). */
+export const changeMS = (a: Ned | null, b: Ned | null): number =>
+  isFiniteNed(a) && isFiniteNed(b) ? Math.min(Math.hypot(a.n - b.n, a.e - b.e, a.d - b.d), MAX_CHANGE_MS) : 0;
+export const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
