@@ -3,19 +3,50 @@
  * fail-closed process hooks (a crash stops the stream and asks PX4 to return before the process exits).
  */
 import { readFileSync } from 'node:fs';
-import { AerieError } from '../shared/errors.js';
 import { declareConfig } from '../shared/config/index.js';
+import { AerieError } from '../shared/errors.js';
 import { armProcessFault, parseInjectedFault } from './fault-injection.js';
-import { OnboardRuntime, readAirspaceFile, type RuntimeOptions } from './runtime.js';
+import { OnboardRuntime, type RuntimeOptions, readAirspaceFile } from './runtime.js';
 
 export const RUNTIME_FLAGS = declareConfig({
-  mavlink: { type: 'string', default: 'udp://:14540', doc: 'Autopilot link: udp://:PORT (reply to sender), udp://HOST:PORT or serial:PATH:BAUD.' },
-  policy: { type: 'string', default: undefined, optional: true, doc: 'ONNX policy file (default: the shipped default policy).' },
+  mavlink: {
+    type: 'string',
+    default: 'udp://:14540',
+    doc: 'Autopilot link: udp://:PORT (reply to sender), udp://HOST:PORT or serial:PATH:BAUD.',
+  },
+  policy: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'ONNX policy file (default: the shipped default policy).',
+  },
   shield: { type: 'string', default: undefined, optional: true, doc: 'ONNX safety shield (cost critic), optional.' },
-  airspace: { type: 'string', default: undefined, optional: true, doc: 'Airspace JSON file: geofence, no-fly zones, altitude floor.' },
-  signingKey: { type: 'string', default: undefined, optional: true, doc: 'MAVLink 2 signing key file (32 bytes or 64 hex characters).' },
-  config: { type: 'string', default: undefined, optional: true, doc: 'JSON file with sections "link", "control" and "safety" (see --help of each section in docs).' },
-  timeScale: { type: 'number', default: 1, unit: 'x', min: 1, max: 20, doc: 'Simulation only: run the runtime clock this many times faster than real time, to match aerie sitl --speed.' },
+  airspace: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Airspace JSON file: geofence, no-fly zones, altitude floor.',
+  },
+  signingKey: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'MAVLink 2 signing key file (32 bytes or 64 hex characters).',
+  },
+  config: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'JSON file with sections "link", "control" and "safety" (see --help of each section in docs).',
+  },
+  timeScale: {
+    type: 'number',
+    default: 1,
+    unit: 'x',
+    min: 1,
+    max: 20,
+    doc: 'Simulation only: run the runtime clock this many times faster than real time, to match aerie sitl --speed.',
+  },
 });
 
 interface RuntimeFlags {
@@ -28,7 +59,11 @@ interface RuntimeFlags {
   readonly timeScale: number;
 }
 
-function readSections(path: string): { link?: Record<string, unknown>; control?: Record<string, unknown>; safety?: Record<string, unknown> } {
+function readSections(path: string): {
+  link?: Record<string, unknown>;
+  control?: Record<string, unknown>;
+  safety?: Record<string, unknown>;
+} {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
@@ -36,10 +71,17 @@ function readSections(path: string): { link?: Record<string, unknown>; control?:
     throw new AerieError('CONFIG_INVALID_VALUE', `config file ${path}: ${(err as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new AerieError('CONFIG_INVALID_VALUE', `config file ${path}: expected an object with link/control/safety sections`);
+    throw new AerieError(
+      'CONFIG_INVALID_VALUE',
+      `config file ${path}: expected an object with link/control/safety sections`,
+    );
   }
   const unknown = Object.keys(json).filter((k) => !['link', 'control', 'safety'].includes(k));
-  if (unknown.length > 0) throw new AerieError('CONFIG_UNKNOWN_KEY', `config file ${path}: unknown section(s) ${unknown.join(', ')}; known: link, control, safety`);
+  if (unknown.length > 0)
+    throw new AerieError(
+      'CONFIG_UNKNOWN_KEY',
+      `config file ${path}: unknown section(s) ${unknown.join(', ')}; known: link, control, safety`,
+    );
   return json as ReturnType<typeof readSections>;
 }
 
@@ -61,14 +103,17 @@ export async function createRuntime(flags: RuntimeFlags, extra: Partial<RuntimeO
  * On an uncaught error: stop streaming at once and ask the autopilot to return, then exit. A hard kill needs no
  * hook: the stream stops by itself and PX4's offboard-loss failsafe takes over.
  */
-export function installFailClosedHooks(runtime: OnboardRuntime, exit: (code: number) => void = process.exit): () => void {
+export function installFailClosedHooks(
+  runtime: OnboardRuntime,
+  exit: (code: number) => void = process.exit,
+): () => void {
   const crash = (err: unknown) => {
     process.stderr.write(`aerie onboard: fatal: ${err instanceof Error ? err.message : String(err)}; failing closed\n`);
     void runtime.failClosed(`uncaught: ${String(err)}`).finally(() => exit(70));
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
-  armProcessFault(parseInjectedFault(process.env.AERIE_FAULT_INJECT));
+  armProcessFault(parseInjectedFault(process.env.AERIE_FAULT_INJECT), runtime.timeScale);
   return () => {
     process.off('uncaughtException', crash);
     process.off('unhandledRejection', crash);

@@ -13,11 +13,25 @@ import type { OnboardRuntime } from './runtime.js';
 
 export const ONBOARD_SCHEMA = declareConfig({
   ...RUNTIME_FLAGS,
-  id: { type: 'string', default: 'drone-1', doc: 'This drone\'s id in the fleet.' },
-  to: { type: 'string', default: undefined, optional: true, doc: 'Fly one delivery to NORTH,EAST metres from home as soon as the autopilot is up.' },
+  id: { type: 'string', default: 'drone-1', doc: "This drone's id in the fleet." },
+  to: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Fly one delivery to NORTH,EAST metres from home as soon as the autopilot is up.',
+  },
   alt: { type: 'number', default: 20, unit: 'm', min: 3, max: 120, doc: 'Default cruise altitude above home.' },
-  releaseBy: { type: 'enum', values: ['hover', 'land'] as const, default: 'hover', doc: 'Default release: from a hover, or by landing.' },
-  stdinControl: { type: 'boolean', default: true, doc: 'Read JSON-line commands on stdin (deliver, abort, return, land, hold, estop, clear, airspace, neighbours).' },
+  releaseBy: {
+    type: 'enum',
+    values: ['hover', 'land'] as const,
+    default: 'hover',
+    doc: 'Default release: from a hover, or by landing.',
+  },
+  stdinControl: {
+    type: 'boolean',
+    default: true,
+    doc: 'Read JSON-line commands on stdin (deliver, abort, return, land, hold, estop, clear, airspace, neighbours).',
+  },
   help: { type: 'boolean', default: false, doc: 'Show this help.' },
 });
 
@@ -39,7 +53,11 @@ function wireStdin(runtime: OnboardRuntime, defaults: MissionPlan): void {
     switch (c.cmd) {
       case 'deliver':
         if (mission && mission.outcome === null) {
-          emit({ kind: 'control-refused', reason: `a delivery is in progress (${mission.phase})`, kept: 'the current delivery' });
+          emit({
+            kind: 'control-refused',
+            reason: `a delivery is in progress (${mission.phase})`,
+            kept: 'the current delivery',
+          });
           return;
         }
         void runtime.fly(planFromDeliver(c, defaults));
@@ -85,7 +103,8 @@ export async function main(argv: string[]): Promise<number> {
   const runtime = await createRuntime(cfg);
   installFailClosedHooks(runtime);
   runtime.onTick((r) => {
-    for (const e of r.events) emit({ kind: `mission-${e.kind}`, id: cfg.id, phase: e.phase, detail: e.detail, outcome: e.outcome });
+    for (const e of r.events)
+      emit({ kind: `mission-${e.kind}`, id: cfg.id, phase: e.phase, detail: e.detail, outcome: e.outcome });
     const t = r.decision.monitor.transition;
     if (t) emit({ kind: 'monitor', id: cfg.id, from: t.from, to: t.to, rules: t.rules });
   });
@@ -107,7 +126,8 @@ export async function main(argv: string[]): Promise<number> {
   });
   // A clean stop in the air hands the vehicle to PX4: land where it is rather than hover unattended.
   const mission = runtime.loop.currentMission;
-  if (mission && mission.outcome === null && runtime.link.state().armed) await runtime.failClosed('stopped by signal while flying');
+  if (mission && mission.outcome === null && runtime.link.state().armed)
+    await runtime.failClosed('stopped by signal while flying');
   await runtime.stop();
   emit({ kind: 'stopped', id: cfg.id });
   return 0;

@@ -5,16 +5,40 @@
 
 import { argvToRaw, configHelp, declareConfig, parseConfig } from '../shared/config/index.js';
 import { AerieError } from '../shared/errors.js';
-import { FlightRecorder, formatFlightReport } from './flight-report.js';
 import { createRuntime, installFailClosedHooks, RUNTIME_FLAGS } from './cli-common.js';
+import { FlightRecorder, formatFlightReport } from './flight-report.js';
 
 export const FLY_SCHEMA = declareConfig({
   ...RUNTIME_FLAGS,
-  to: { type: 'string', default: undefined, optional: true, doc: 'Drop point as NORTH,EAST metres from where the vehicle stands (home).' },
+  to: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Drop point as NORTH,EAST metres from where the vehicle stands (home).',
+  },
   alt: { type: 'number', default: 20, unit: 'm', min: 3, max: 120, doc: 'Cruise altitude above home.' },
-  releaseAlt: { type: 'number', default: 5, unit: 'm', min: 1, max: 50, doc: 'Altitude above home at which the parcel is lowered.' },
-  releaseBy: { type: 'enum', values: ['hover', 'land'] as const, default: 'hover', doc: 'Lower the parcel from a hover, or land and disarm.' },
-  arrivalRadius: { type: 'number', default: 2, unit: 'm', min: 0.5, max: 20, doc: 'Distance at which a waypoint counts as reached.' },
+  releaseAlt: {
+    type: 'number',
+    default: 5,
+    unit: 'm',
+    min: 1,
+    max: 50,
+    doc: 'Altitude above home at which the parcel is lowered.',
+  },
+  releaseBy: {
+    type: 'enum',
+    values: ['hover', 'land'] as const,
+    default: 'hover',
+    doc: 'Lower the parcel from a hover, or land and disarm.',
+  },
+  arrivalRadius: {
+    type: 'number',
+    default: 2,
+    unit: 'm',
+    min: 0.5,
+    max: 20,
+    doc: 'Distance at which a waypoint counts as reached.',
+  },
   timeout: { type: 'number', default: 900, unit: 's', min: 10, max: 7200, doc: 'Give up (and land) after this long.' },
   json: { type: 'boolean', default: false, doc: 'Print the report as one JSON object.' },
   help: { type: 'boolean', default: false, doc: 'Show this help.' },
@@ -52,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`aerie fly: no autopilot heartbeat on ${cfg.mavlink} within 15 s\n`);
       return 3;
     }
-    const timeout = setTimeout(() => runtime.loop.currentMission?.request('land'), cfg.timeout * 1000);
+    // --timeout is on the runtime's clock (simulated seconds under --time-scale), like every other duration.
+    const timeout = runtime.clock.setTimer(() => runtime.loop.currentMission?.request('land'), cfg.timeout * 1000);
     const result = await runtime.fly({
       dropNeM: drop,
       returnNeM: [0, 0],
@@ -61,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
       releaseBy: cfg.releaseBy,
       arrivalRadiusM: cfg.arrivalRadius,
     });
-    clearTimeout(timeout);
+    runtime.clock.clearTimer(timeout);
     const report = recorder.finish(result.outcome, result.reason, runtime.loop.stats.summary());
     process.stdout.write(cfg.json ? `${JSON.stringify(report)}\n` : `${formatFlightReport(report)}\n`);
     return result.outcome === 'delivered' ? 0 : 1;

@@ -26,7 +26,11 @@ export const LOCAL_COMMAND_SCHEMA = z.discriminatedUnion('cmd', [
   z
     .object({
       cmd: z.literal('neighbours'),
-      neighbours: z.array(z.object({ id: z.string(), positionNedM: ned, velocityNedMS: ned, ageMs: z.number().min(0).optional() }).strict()),
+      neighbours: z.array(
+        z
+          .object({ id: z.string(), positionNedM: ned, velocityNedMS: ned, ageMs: z.number().min(0).optional() })
+          .strict(),
+      ),
     })
     .strict(),
 ]);
