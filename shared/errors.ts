@@ -17,6 +17,17 @@ export const ERROR_CATALOGUE = {
   FILE_NOT_FOUND: 'A file named on the command line or in configuration does not exist.',
   SITL_SCENARIO_INVALID: 'A simulation scenario or fault request is malformed.',
   POLICY_EXPORT_INVALID: 'A model to be written is malformed (layer sizes, non-finite weights, bad normalisation).',
+  EXPERIENCE_INVALID: 'An experience record or dataset file is malformed, of another major version, or corrupt.',
+  TRAIN_CHECKPOINT_INVALID: 'A training checkpoint cannot be read, is corrupt, or does not match the configuration.',
+  ASSIGNMENT_INPUT_INVALID: 'An assignment problem is malformed (matrix size, -Infinity cost, duplicate ids).',
+  ALERT_RULE_INVALID: 'An alert rule is malformed (bad operator, window, duration or metric).',
+  ALERT_STATE_INVALID: 'A saved alert state cannot be restored: malformed or of another schema version.',
+  STORAGE_FAILED: 'The station database could not be opened, migrated or written.',
+  CREDENTIALS_INVALID: 'A broker credentials file is malformed, or an entry to add is invalid or already there.',
+  MQTT_CONNECT_FAILED: 'The station could not connect to its MQTT broker, or the broker refused its credentials.',
+  PROTOCOL_INVALID: 'A protocol value to be sent (drone id, topic, payload) is malformed.',
+  MQTT_URL_INVALID: 'An MQTT broker URL is not mqtt://HOST:PORT, mqtts://HOST:PORT, ws:// or wss://.',
+  UPLINK_QUEUE_UNAVAILABLE: "The uplink's store-and-forward directory cannot be created, locked, read or written.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
