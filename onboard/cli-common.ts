@@ -37,7 +37,7 @@ export const RUNTIME_FLAGS = declareConfig({
     type: 'string',
     default: undefined,
     optional: true,
-    doc: 'JSON file with sections "link", "control" and "safety" (see --help of each section in docs).',
+    doc: 'JSON file with sections "link", "control", "safety" and, for aerie onboard, "uplink" (see docs).',
   },
   timeScale: {
     type: 'number',
@@ -59,10 +59,12 @@ interface RuntimeFlags {
   readonly timeScale: number;
 }
 
-function readSections(path: string): {
+/** The --config file: sections "link", "control", "safety" and, for `aerie onboard`, "uplink". */
+export function readSections(path: string): {
   link?: Record<string, unknown>;
   control?: Record<string, unknown>;
   safety?: Record<string, unknown>;
+  uplink?: Record<string, unknown>;
 } {
   let json: unknown;
   try {
@@ -76,11 +78,11 @@ function readSections(path: string): {
       `config file ${path}: expected an object with link/control/safety sections`,
     );
   }
-  const unknown = Object.keys(json).filter((k) => !['link', 'control', 'safety'].includes(k));
+  const unknown = Object.keys(json).filter((k) => !['link', 'control', 'safety', 'uplink'].includes(k));
   if (unknown.length > 0)
     throw new AerieError(
       'CONFIG_UNKNOWN_KEY',
-      `config file ${path}: unknown section(s) ${unknown.join(', ')}; known: link, control, safety`,
+      `config file ${path}: unknown section(s) ${unknown.join(', ')}; known: link, control, safety, uplink`,
     );
   return json as ReturnType<typeof readSections>;
 }

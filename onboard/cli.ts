@@ -5,14 +5,16 @@
  */
 import { createInterface } from 'node:readline';
 import { argvToRaw, configHelp, declareConfig, parseConfig } from '../shared/config/index.js';
-import { createRuntime, installFailClosedHooks, RUNTIME_FLAGS } from './cli-common.js';
+import { createRuntime, installFailClosedHooks, RUNTIME_FLAGS, readSections } from './cli-common.js';
 import { parseNorthEast } from './fly-cli.js';
 import { airspaceOf, parseControlLine, planFromDeliver } from './local-control.js';
 import type { MissionPlan } from './mission/index.js';
 import type { OnboardRuntime } from './runtime.js';
+import { runtimePort, UPLINK_FLAGS, Uplink, uplinkConfigFromFlags } from './uplink/index.js';
 
 export const ONBOARD_SCHEMA = declareConfig({
   ...RUNTIME_FLAGS,
+  ...UPLINK_FLAGS,
   id: { type: 'string', default: 'drone-1', doc: "This drone's id in the fleet." },
   to: {
     type: 'string',
@@ -100,8 +102,12 @@ export async function main(argv: string[]): Promise<number> {
     arrivalRadiusM: 2,
   };
   const firstDrop = cfg.to ? parseNorthEast(cfg.to) : null;
+  // Every uplink value is checked before the runtime touches a socket.
+  const uplinkConfig = uplinkConfigFromFlags(cfg, cfg.config ? readSections(cfg.config).uplink : undefined);
   const runtime = await createRuntime(cfg);
   installFailClosedHooks(runtime);
+  // The outbox directory is locked and read now: a bad --data-dir stops start-up with its reason.
+  const uplink = uplinkConfig ? Uplink.open(uplinkConfig, runtimePort(runtime)) : null;
   runtime.onTick((r) => {
     for (const e of r.events)
       emit({ kind: `mission-${e.kind}`, id: cfg.id, phase: e.phase, detail: e.detail, outcome: e.outcome });
@@ -109,7 +115,14 @@ export async function main(argv: string[]): Promise<number> {
     if (t) emit({ kind: 'monitor', id: cfg.id, from: t.from, to: t.to, rules: t.rules });
   });
   await runtime.start();
-  emit({ kind: 'started', id: cfg.id, mavlink: cfg.mavlink });
+  uplink?.start();
+  emit({
+    kind: 'started',
+    id: cfg.id,
+    mavlink: cfg.mavlink,
+    mqtt: uplinkConfig?.mqttUrl ?? null,
+    sessionId: uplink?.sessionId ?? null,
+  });
   runtime.link.onLinkUp(() => emit({ kind: 'autopilot-up', id: cfg.id }));
   runtime.link.onLinkDown(() => emit({ kind: 'autopilot-down', id: cfg.id }));
   if (cfg.stdinControl) wireStdin(runtime, defaults);
@@ -128,6 +141,8 @@ export async function main(argv: string[]): Promise<number> {
   const mission = runtime.loop.currentMission;
   if (mission && mission.outcome === null && runtime.link.state().armed)
     await runtime.failClosed('stopped by signal while flying');
+  // The death goes out before the autopilot link closes: the station sees a clean shutdown, not a lost drone.
+  await uplink?.stop();
   await runtime.stop();
   emit({ kind: 'stopped', id: cfg.id });
   return 0;

@@ -7,7 +7,14 @@ import { AerieError } from '../shared/errors.js';
 import { type Airspace, EMPTY_AIRSPACE, parseAirspace } from '../shared/geo/index.js';
 import { componentLogger, type Logger } from '../shared/log/index.js';
 import type { Transport } from '../shared/mavlink/index.js';
-import { type ControlConfig, ControlLoop, LoopDriver, parseControlConfig, type TickReport } from './control/index.js';
+import {
+  type ControlConfig,
+  ControlLoop,
+  LoopDriver,
+  type PolicyPort,
+  parseControlConfig,
+  type TickReport,
+} from './control/index.js';
 import { AutopilotLink, type Clock, type LinkConfig, parseLinkConfig, scaledClock } from './link/index.js';
 import { DeliveryMission, type MissionOutcome, type MissionPlan } from './mission/index.js';
 import { defaultPolicyPath, PolicySlot, ShieldSlot } from './policy/index.js';
@@ -29,6 +36,17 @@ export interface RuntimeOptions {
   readonly timeScale?: number;
   /** The autopilot's byte transport; default: made from link.mavlink (tests and benchmarks inject one). */
   readonly transport?: Transport;
+  /**
+   * Tests only: the runtime's clock (default: the wall clock scaled by timeScale; when given, timeScale is ignored).
+   * A ManualClock stepped together with a lockstep simulator makes the whole runtime, loop timer included, run on
+   * simulated time.
+   */
+  readonly clock?: Clock;
+  /**
+   * Tests only: what the loop asks for actions instead of the ONNX policy slot (an adversary, a scripted policy).
+   * The slot still loads the policy file, so start-up checks are unchanged.
+   */
+  readonly policyPort?: PolicyPort;
   /** Called after every tick (reports, recorders, uplink). */
   readonly onTick?: (report: TickReport) => void;
 }
@@ -72,13 +90,20 @@ export class OnboardRuntime {
     this.linkConfig = parseLinkConfig(options.link);
     this.controlConfig = parseControlConfig(options.control ?? {});
     this.safetyConfig = parseSafetyConfig(options.safety ?? {});
-    this.timeScale = options.timeScale ?? 1;
-    this.clock = scaledClock(this.timeScale);
+    this.timeScale = options.clock ? 1 : (options.timeScale ?? 1);
+    this.clock = options.clock ?? scaledClock(this.timeScale);
     this.link = new AutopilotLink({ config: this.linkConfig, clock: this.clock, transport: options.transport });
     this.policy = policy;
     this.shield = shield;
     this.filter = new SafetyFilter(this.safetyConfig);
-    this.loop = new ControlLoop(this.link, policy, this.filter, this.controlConfig, shield);
+    this.loop = new ControlLoop(
+      this.link,
+      options.policyPort ?? policy,
+      this.filter,
+      this.controlConfig,
+      shield,
+      () => this.clock.nowMs() * 1000,
+    );
     this.loop.setAirspace(options.airspace ?? EMPTY_AIRSPACE);
     if (options.onTick) this.tickListeners.push(options.onTick);
     this.driver = new LoopDriver(
@@ -87,7 +112,7 @@ export class OnboardRuntime {
       (r) => {
         for (const l of this.tickListeners) l(r);
       },
-      () => this.clock.nowMs(),
+      this.clock,
       this.timeScale,
     );
   }
@@ -111,8 +136,13 @@ export class OnboardRuntime {
     return new OnboardRuntime(options, policy, shield);
   }
 
-  onTick(listener: (r: TickReport) => void): void {
+  /** Called after every tick; returns an unsubscribe (the uplink detaches on stop). */
+  onTick(listener: (r: TickReport) => void): () => void {
     this.tickListeners.push(listener);
+    return () => {
+      const i = this.tickListeners.indexOf(listener);
+      if (i >= 0) this.tickListeners.splice(i, 1);
+    };
   }
 
   async start(): Promise<void> {

@@ -89,6 +89,12 @@ export class ControlLoop {
     private readonly filter: SafetyFilter,
     private readonly config: ControlConfig,
     private readonly shield: ShieldPort | null = null,
+    /**
+     * The runtime's clock (us, the time base of `tick`'s argument), read again after the tick's awaits: an event-loop
+     * stall that begins while a tick waits for its inference is caught before that tick sends. Without it only the
+     * gap between tick starts is checked.
+     */
+    private readonly clockUs: () => number = () => Number.NaN,
   ) {
     this.state = autopilot.snapshot();
     this.limits = {
@@ -178,6 +184,10 @@ export class ControlLoop {
       proposal = { action: this.scriptedAction, velocityNedMS: { n: v[0], e: v[1], d: v[2] } };
     }
 
+    // The inference may have been waiting out a stall (its answer comes back after the loop unblocks): its setpoint
+    // would be the first of a resumed stream, which would take PX4 out of its offboard-loss failsafe.
+    this.detectStallWithin(nowUs);
+
     const tFilter = this.stats.clockUs();
     const decision = this.filter.update({
       timeUs: nowUs,
@@ -192,7 +202,7 @@ export class ControlLoop {
       operatorClear: this.operatorClear,
     });
     this.operatorClear = false;
-    this.applyMonitor(decision.action);
+    this.applyMonitor(decision);
 
     // Stream only while the mission wants it, the monitor allows it, and no stall has been declared.
     const tSend = this.stats.clockUs();
@@ -224,21 +234,35 @@ export class ControlLoop {
   private detectStall(nowUs: number): void {
     const gapMs = (nowUs - this.lastTickUs) / 1000;
     this.lastTickUs = nowUs;
-    if (!(gapMs > this.config.stallThresholdMs)) return;
+    if (gapMs > this.config.stallThresholdMs) this.declareStall(`no tick for ${Math.round(gapMs)} ms`);
+  }
+
+  /** The same check inside a tick, from its start to now (after its awaits). */
+  private detectStallWithin(tickUs: number): void {
+    const nowUs = this.clockUs();
+    const tookMs = (nowUs - tickUs) / 1000;
+    if (!(tookMs > this.config.stallThresholdMs)) return;
+    // The loop was alive again at nowUs: the next tick measures its gap from here, and does not count this twice.
+    this.lastTickUs = nowUs;
+    this.declareStall(`a tick took ${Math.round(tookMs)} ms`);
+  }
+
+  private declareStall(detail: string): void {
     this.stats.stalls++;
     const mission = this.mission;
     if (mission?.airborne || (mission && this.state.armed && mission.outcome === null)) {
       this.stalled = true;
-      mission.request(this.config.stallAction, 'monitor');
+      mission.request(this.config.stallAction, 'monitor', `event-loop stall: ${detail}`);
     }
   }
 
-  private applyMonitor(action: MonitorAction): void {
+  private applyMonitor(decision: SafetyDecision): void {
+    const action = decision.action;
     if (action === this.lastMonitorAction) return;
     this.lastMonitorAction = action;
     // Hold is flown by the filter's own hover setpoint; return and land hand the vehicle to PX4.
     if ((action === 'return' || action === 'land') && this.mission && this.mission.outcome === null) {
-      this.mission.request(action, 'monitor');
+      this.mission.request(action, 'monitor', decision.monitor.activeRules.join(', ') || undefined);
     }
   }
 

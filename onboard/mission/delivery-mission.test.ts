@@ -212,6 +212,40 @@ describe('DeliveryMission', () => {
     expect(mission.reason).toBe('land requested by the monitor');
   });
 
+  it('ends aborted, not failed, when an operator asks PX4 to land; a monitor request keeps it failed', () => {
+    const fly = (requests: (m: DeliveryMission) => void) => {
+      const vehicle = new ToyVehicle();
+      vehicle.armRefusals = 0;
+      const mission = new DeliveryMission(PLAN);
+      mission.start(0);
+      let asked = false;
+      for (let t = 0; t < 200_000 && mission.outcome === null; t += 20) {
+        if (!asked && mission.phase === 'cruise-out') {
+          requests(mission);
+          asked = true;
+        }
+        const out = mission.step(t, vehicle.view());
+        if (out.command) mission.commandDone({ command: out.command.kind, ...vehicle.answer(out.command) });
+        vehicle.fly(out, 8, 0.02);
+      }
+      return mission;
+    };
+    const byOperator = fly((m) => m.request('land'));
+    expect(byOperator.outcome).toBe('aborted');
+    expect(byOperator.reason).toBe('land requested by the operator');
+    const monitorThenOperator = fly((m) => {
+      m.request('return', 'monitor', 'battery_low');
+      m.request('land');
+    });
+    expect(monitorThenOperator.outcome).toBe('failed');
+    expect(monitorThenOperator.reason).toBe(
+      'return requested by the monitor (battery_low); then land requested by the operator',
+    );
+    const monitorWithRules = fly((m) => m.request('land', 'monitor', 'policy_fault_persistent'));
+    expect(monitorWithRules.outcome).toBe('failed');
+    expect(monitorWithRules.reason).toBe('land requested by the monitor (policy_fault_persistent)');
+  });
+
   it('never downgrades a failsafe: land stays land after a later hold request', () => {
     const vehicle = new ToyVehicle();
     vehicle.armRefusals = 0;

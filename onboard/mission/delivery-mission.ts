@@ -64,7 +64,7 @@ export class DeliveryMission {
   private pending: MissionCommand | null = null;
   private refusedAtMs = Number.NEGATIVE_INFINITY;
   private lastOutcome: CommandOutcome | null = null;
-  private requestQueue: { req: MissionRequest; by: 'operator' | 'monitor' }[] = [];
+  private requestQueue: { req: MissionRequest; by: 'operator' | 'monitor'; detail?: string }[] = [];
   private failsafeCommand: MissionCommand | null = null;
   private finalOutcome: MissionOutcome | null = null;
   private failureReason = '';
@@ -113,8 +113,8 @@ export class DeliveryMission {
    * An operator or the runtime monitor asks for abort, return, land or hold; applied on the next step. The outcome
    * is 'aborted' when an operator asked and 'failed' when the monitor did.
    */
-  request(req: MissionRequest, by: 'operator' | 'monitor' = 'operator'): void {
-    this.requestQueue.push({ req, by });
+  request(req: MissionRequest, by: 'operator' | 'monitor' = 'operator', detail?: string): void {
+    this.requestQueue.push({ req, by, detail });
   }
 
   /** The driver reports the outcome of the command it was given. */
@@ -130,24 +130,31 @@ export class DeliveryMission {
 
   step(nowMs: number, v: MissionVehicleView): MissionOutput {
     this.nowMs = nowMs;
-    for (const { req, by } of this.requestQueue.splice(0)) this.applyRequest(req, by, v);
+    for (const { req, by, detail } of this.requestQueue.splice(0)) this.applyRequest(req, by, v, detail);
     const out = this.advance(nowMs, v);
     const events = this.events;
     this.events = [];
     return { ...out, phase: this.phaseName, events };
   }
 
-  private applyRequest(req: MissionRequest, by: 'operator' | 'monitor', v: MissionVehicleView): void {
+  private applyRequest(
+    req: MissionRequest,
+    by: 'operator' | 'monitor',
+    v: MissionVehicleView,
+    detail: string | undefined,
+  ): void {
     if (this.phaseName === 'done' || this.phaseName === 'idle') return;
     const outcome: MissionOutcome = by === 'operator' ? 'aborted' : 'failed';
+    // The reason names who asked and, when given, why (the monitor's rules, a stall): what an operator reads first.
+    const why = detail ? ` (${detail})` : '';
     if (!v.armed && !this.airborne) {
       // Nothing is flying yet: stop here.
-      this.finish(outcome, `${req} requested by the ${by} before takeoff`);
+      this.finish(outcome, `${req} requested by the ${by} before takeoff${why}`);
       return;
     }
     if (req === 'abort') {
       if (this.phaseName === 'failsafe') return;
-      this.failureReason = `abort requested by the ${by}`;
+      this.failureReason = `abort requested by the ${by}${why}`;
       this.leg = 'back';
       this.finalOutcomeOnLanding = outcome;
       if (this.phaseName !== 'cruise-back' && this.phaseName !== 'landing')
@@ -158,9 +165,13 @@ export class DeliveryMission {
       req === 'hold' ? { kind: 'hold' } : req === 'land' ? { kind: 'land' } : { kind: 'return' };
     // A more severe failsafe replaces a milder one; never the other way round.
     if (this.failsafeCommand && severity(this.failsafeCommand) >= severity(command)) return;
+    // An operator's failsafe ends 'aborted', a monitor's 'failed'; once a failsafe has failed the mission, a later
+    // request does not turn it into an abort.
+    const alreadyFailed = this.phaseName === 'failsafe' && this.failsafeOutcome === 'failed';
     this.failsafeCommand = command;
-    this.failureReason = `${req} requested by the ${by}`;
-    if (this.failsafeOutcome !== 'failed') this.failsafeOutcome = outcome;
+    const asked = `${req} requested by the ${by}${why}`;
+    this.failureReason = alreadyFailed ? `${this.failureReason}; then ${asked}` : asked;
+    this.failsafeOutcome = alreadyFailed ? 'failed' : outcome;
     this.enter('failsafe', this.nowMs);
   }
 
