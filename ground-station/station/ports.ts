@@ -1,0 +1,51 @@
+/**
+ * The HTTP API's ports over the station's parts: deliveries (store + dispatcher), fleet (registry).
+ */
+import type { Depot, Dispatcher } from '../deliveries/index.js';
+import { orderView, resolveDeliveryRequest } from '../deliveries/index.js';
+import { droneView, type FleetRegistry } from '../fleet/index.js';
+import type { StationStore } from '../storage/index.js';
+import type { DeliveriesPort, FleetPort } from '../web/index.js';
+
+export function deliveriesPort(
+  store: StationStore,
+  dispatcher: Dispatcher,
+  depots: readonly Depot[],
+  maxDropDistanceM: number,
+  onCreated: () => void,
+): DeliveriesPort {
+  return {
+    async create(body, nowMs) {
+      const resolved = resolveDeliveryRequest(body, { depots, maxDropDistanceM, nowMs });
+      if (!resolved.ok) return resolved;
+      await store.insertOrder(resolved.value);
+      onCreated();
+      return { ok: true, value: orderView(resolved.value) };
+    },
+    async list(query) {
+      return (await store.listOrders(query)).map(orderView);
+    },
+    async get(id) {
+      const order = await store.getOrder(id);
+      if (!order) return null;
+      return { order: orderView(order), history: await store.orderEvents(id) };
+    },
+    async cancel(id, nowMs) {
+      const r = await dispatcher.cancel(id, nowMs);
+      if (!r) return null;
+      return { order: r.order, view: orderView(r.order), changed: r.changed };
+    },
+  };
+}
+
+export function fleetPort(registry: FleetRegistry, dispatcher: Dispatcher): FleetPort {
+  return {
+    list(nowMs) {
+      return registry.all().map((d) => droneView(registry, d, nowMs, dispatcher.taskOf(d.id)));
+    },
+    get(id, nowMs) {
+      const d = registry.get(id);
+      return d ? droneView(registry, d, nowMs, dispatcher.taskOf(d.id)) : null;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+/** The station's JSON HTTP API (the dashboard UI comes later and will sit beside it). */
+export { bearerMatches, generateToken } from './auth.js';
+export {
+  buildWebServer,
+  type DeliveriesPort,
+  type ExperiencePort,
+  type FleetPort,
+  type MonitoringPort,
+  type WebDeps,
+  type WebServer,
+} from './server.js';
