@@ -19,8 +19,11 @@ export const SUPPORTED_COMMANDS: readonly CommandKind[] = [
   'set-airspace',
 ];
 
-/** A pickup farther than this from home is a leg this drone does not fly yet (m). */
-export const PICKUP_AT_HOME_TOLERANCE_M = 5;
+/**
+ * A pickup farther than this from home is a leg this drone does not fly yet (m). Drones wait on pads around their
+ * depot and are loaded there, so the depot may be a few pads away from a drone's own home.
+ */
+export const PICKUP_AT_HOME_TOLERANCE_M = 50;
 /** dropNeM and dropGeo given together must agree within this (m). */
 export const DROP_AGREEMENT_M = 10;
 

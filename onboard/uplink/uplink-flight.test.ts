@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePayload, topics } from '../../shared/protocol/index.js';
 import { startTestVehicles, type TestVehicles } from '../../test/support/index.js';
+import { goToGoalModelFile } from '../../test/support/onboard-models.js';
 import { OnboardRuntime } from '../runtime.js';
 import { runtimePort } from './runtime-port.js';
 import { Subscriber, startBroker, type TestBroker, tempDataDir, testConfig } from './test-support.js';
@@ -26,7 +27,13 @@ describe('uplink on a flying runtime', () => {
       estimatorReadyS: 2,
     });
     cleanups.push(() => vehicles.close());
-    const runtime = await OnboardRuntime.create({ link: { mavlink: vehicles.vehicles[0].url }, timeScale: 4 });
+    // The stand-in go-to-goal model: this test is about the uplink, not about the trained policy.
+    const runtime = await OnboardRuntime.create({
+      link: { mavlink: vehicles.vehicles[0].url },
+      policyPath: goToGoalModelFile(),
+      control: { policyDeadlineMs: 50 },
+      timeScale: 4,
+    });
     cleanups.push(() => runtime.stop());
     const data = tempDataDir();
     cleanups.push(data.cleanup);

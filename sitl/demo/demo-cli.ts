@@ -1,17 +1,23 @@
 /**
  * `aerie demo` (what `npm start` runs): the whole system on embedded defaults, on one machine. A simulated fleet
- * (aerie sitl) around a depot, one `aerie onboard` process per vehicle flying the default policy, and a generator of
- * delivery orders. Ctrl-C stops everything cleanly.
+ * (aerie sitl) around the depot, one `aerie onboard` process per vehicle flying the default policy over MQTT, the
+ * station with its embedded broker (a free port when 1883 is taken, or MQTT_URL) and SQLite (or DATABASE_URL), and a
+ * generator of delivery orders posted to the station's API. Ctrl-C stops everything cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { addCredential, EMPTY_CREDENTIALS, saveCredentials } from '../../ground-station/broker/credentials.js';
+import { parseStationConfig } from '../../ground-station/config.js';
+import { type StationHandle, startStation } from '../../ground-station/station.js';
 import { argvToRaw, configHelp, declareConfig, parseConfig } from '../../shared/config/index.js';
 import { isAerieError } from '../../shared/errors.js';
 import { rootLogger } from '../../shared/log/index.js';
 import { createRng } from '../../shared/random/index.js';
-import { PX4_SITL_PORTS, runRealtime, SitlFleet } from '../index.js';
+import { PX4_SITL_HOME, PX4_SITL_PORTS, runRealtime, SitlFleet } from '../index.js';
 
 export const DEMO_SCHEMA = declareConfig({
   drones: {
@@ -52,6 +58,19 @@ export const DEMO_SCHEMA = declareConfig({
     max: 2000,
     doc: 'Farthest generated drop point from the depot.',
   },
+  httpPort: { type: 'integer', default: 8080, min: 0, max: 65535, doc: 'Port of the station API (0: a free one).' },
+  mqttUrl: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Use this broker instead of the embedded one (default: env MQTT_URL).',
+  },
+  databaseUrl: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'PostgreSQL for the station instead of SQLite (default: env DATABASE_URL).',
+  },
   runForS: {
     type: 'number',
     default: 0,
@@ -80,13 +99,55 @@ async function startFleet(drones: number, seed: number): Promise<SitlFleet> {
             gcsRemotePort: base - 30,
           };
     try {
-      return await SitlFleet.start({ vehicles: drones, seed, homeSpacingM: 4, ports });
+      return await SitlFleet.start({ vehicles: drones, seed, homeSpacingM: 12, ports });
     } catch (err) {
       if (!isAerieError(err, 'PORT_IN_USE')) throw err;
       lastError = err;
     }
   }
   throw lastError;
+}
+
+interface DemoDrone {
+  readonly index: number;
+  readonly id: string;
+  readonly child: ChildProcess;
+}
+
+/** The station on embedded defaults: its broker on 1883, or a free port when 1883 is taken. */
+async function startDemoStation(
+  cfg: { httpPort: number; mqttUrl?: string; databaseUrl?: string },
+  dir: string,
+  drones: number,
+) {
+  let credentials = EMPTY_CREDENTIALS;
+  const passwords = new Map<string, string>();
+  for (let i = 1; i <= drones; i++) {
+    const made = addCredential(credentials, `drone-${i}`, 'drone', Date.now(), { N: 1024, r: 8, p: 1 });
+    credentials = made.credentials;
+    passwords.set(`drone-${i}`, made.password);
+  }
+  const credentialsFile = join(dir, 'credentials.json');
+  saveCredentials(credentialsFile, credentials);
+  const base = {
+    credentials: credentialsFile,
+    db: join(dir, 'station.db'),
+    httpPort: cfg.httpPort,
+    ...(cfg.mqttUrl ? { mqttUrl: cfg.mqttUrl } : {}),
+    ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}),
+    ...(process.env.AERIE_OPERATOR_TOKEN ? { operatorToken: process.env.AERIE_OPERATOR_TOKEN } : {}),
+  };
+  let station: StationHandle;
+  try {
+    station = await startStation(parseStationConfig(base));
+  } catch (err) {
+    if (!isAerieError(err, 'PORT_IN_USE') || cfg.mqttUrl || !String(err).includes('1883')) throw err;
+    process.stdout.write(
+      'aerie demo: port 1883 is taken (another broker runs here); the embedded broker takes a free port\n',
+    );
+    station = await startStation(parseStationConfig({ ...base, mqttPort: 0 }));
+  }
+  return { station, passwords };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -97,69 +158,93 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The demo's own output is the story; component logs only when asked for (AERIE_LOG_LEVEL).
   rootLogger.level = process.env.AERIE_LOG_LEVEL ?? 'warn';
+  const dir = mkdtempSync(join(tmpdir(), 'aerie-demo-'));
+  const mqttUrl = cfg.mqttUrl ?? process.env.MQTT_URL;
+  const { station, passwords } = await startDemoStation(
+    { httpPort: cfg.httpPort, mqttUrl, databaseUrl: cfg.databaseUrl ?? process.env.DATABASE_URL },
+    dir,
+    cfg.drones,
+  );
   const fleet = await startFleet(cfg.drones, cfg.seed);
   const abort = new AbortController();
   const sim = runRealtime(fleet, { speed: cfg.speed, signal: abort.signal });
-  process.stdout.write(`aerie demo: ${cfg.drones} simulated drones at ${cfg.speed}x around the depot\n`);
 
-  const idle = new Set<number>();
-  const delivered = { ok: 0, failed: 0 };
-  const children: ChildProcess[] = fleet.endpoints.map((e) => {
-    const child = spawn(
-      process.execPath,
-      [
-        binPath,
-        'onboard',
-        '--mavlink',
-        e.companionUrl,
-        '--id',
-        `drone-${e.index + 1}`,
-        '--time-scale',
-        String(cfg.speed),
-      ],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-        env: { ...process.env, AERIE_LOG_LEVEL: process.env.AERIE_LOG_LEVEL ?? 'warn' },
-      },
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let ev: { kind?: string; outcome?: string; phase?: string; detail?: string };
-      try {
-        ev = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (ev.kind === 'autopilot-up') idle.add(e.index);
-      if (ev.kind === 'mission-outcome') {
-        if (ev.outcome === 'delivered') delivered.ok++;
-        else delivered.failed++;
-        idle.add(e.index);
-        process.stdout.write(
-          `drone-${e.index + 1}: ${ev.outcome}${ev.detail ? ` (${ev.detail})` : ''}  [delivered ${delivered.ok}, failed ${delivered.failed}]\n`,
-        );
-      }
+  const drones: DemoDrone[] = fleet.endpoints.map((e) => {
+    const id = `drone-${e.index + 1}`;
+    const passwordFile = join(dir, `${id}.password`);
+    writeFileSync(passwordFile, passwords.get(id) ?? '', { mode: 0o600 });
+    const args = [binPath, 'onboard', '--mavlink', e.companionUrl, '--id', id, '--time-scale', String(cfg.speed)];
+    args.push('--mqtt-url', station.mqttUrl, '--data-dir', join(dir, id), '--no-stdin-control');
+    if (!mqttUrl) args.push('--mqtt-username', id, '--mqtt-password-file', passwordFile);
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, AERIE_LOG_LEVEL: process.env.AERIE_LOG_LEVEL ?? 'warn' },
     });
-    return child;
+    return { index: e.index, id, child };
   });
 
-  // The order generator: random drop points around the depot, handed to an idle drone.
+  process.stdout.write(
+    [
+      `aerie demo: ${cfg.drones} simulated drones at ${cfg.speed}x around the depot (${PX4_SITL_HOME.latDeg}, ${PX4_SITL_HOME.lonDeg})`,
+      `  station API:    ${station.httpUrl}/api/fleet   (dashboard: ${station.httpUrl}/)`,
+      `  operator token: ${station.operatorToken}${process.env.AERIE_OPERATOR_TOKEN ? ' (from AERIE_OPERATOR_TOKEN)' : ''}`,
+      `  MQTT broker:    ${station.mqttUrl}`,
+      '',
+    ].join('\n'),
+  );
+
+  // The order generator: random drop points around the depot, posted to the station, which assigns them.
   const rng = createRng(cfg.seed);
-  let orders = 0;
-  const generate = () => {
-    const free = [...idle];
-    if (free.length > 0) {
-      const i = free[rng.int(free.length)];
-      const bearing = rng.next() * 2 * Math.PI;
-      const range = 30 + rng.next() * (cfg.maxDropM - 30);
-      const to = [Math.round(range * Math.cos(bearing)), Math.round(range * Math.sin(bearing))];
-      idle.delete(i);
-      orders++;
-      children[i].stdin?.write(`${JSON.stringify({ cmd: 'deliver', to })}\n`);
-      process.stdout.write(`order ${orders}: drone-${i + 1} to ${to[0]} m N, ${to[1]} m E\n`);
+  const open = new Map<string, number>();
+  const tally = { orders: 0, delivered: 0, failed: 0 };
+  const api = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${station.httpUrl}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${station.operatorToken}`,
+        'content-type': 'application/json',
+        ...init.headers,
+      },
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const order = async () => {
+    const bearing = rng.next() * 2 * Math.PI;
+    const range = 30 + rng.next() * (cfg.maxDropM - 30);
+    const drop = { northM: Math.round(range * Math.cos(bearing)), eastM: Math.round(range * Math.sin(bearing)) };
+    const res = await api('/api/deliveries', {
+      method: 'POST',
+      body: JSON.stringify({ drop, weightKg: Math.round((0.5 + rng.next() * 2) * 10) / 10, priority: 1 + rng.int(5) }),
+    });
+    if (res.status !== 201) {
+      process.stdout.write(`order refused (${res.status}): ${JSON.stringify(res.body)}\n`);
+      return;
+    }
+    tally.orders++;
+    open.set(String(res.body.id), tally.orders);
+    process.stdout.write(`order ${tally.orders}: drop ${drop.northM} m N, ${drop.eastM} m E\n`);
+  };
+  const follow = async () => {
+    for (const [id, n] of open) {
+      const res = await api(`/api/deliveries/${id}`);
+      const status = String(res.body.status);
+      if (status === 'delivered' || status === 'failed' || status === 'cancelled') {
+        open.delete(id);
+        if (status === 'delivered') tally.delivered++;
+        else tally.failed++;
+        const by = (res.body.droneId as string | undefined) ?? '';
+        process.stdout.write(
+          `order ${n}: ${status}${by ? ` by ${by}` : ''}  [delivered ${tally.delivered}, failed ${tally.failed}]\n`,
+        );
+      }
     }
   };
-  const orderTimer = setInterval(generate, (cfg.orderEveryS * 1000) / cfg.speed);
-  setTimeout(generate, 3000);
+  const safely = (f: () => Promise<void>) => () => {
+    f().catch((err: unknown) => process.stdout.write(`aerie demo: ${String(err)}\n`));
+  };
+  const orderTimer = setInterval(safely(order), (cfg.orderEveryS * 1000) / cfg.speed);
+  const followTimer = setInterval(safely(follow), 2000);
+  setTimeout(safely(order), 5000);
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -168,20 +253,23 @@ export async function main(argv: string[]): Promise<number> {
   });
   process.stdout.write('aerie demo: stopping\n');
   clearInterval(orderTimer);
+  clearInterval(followTimer);
   await Promise.all(
-    children.map(
-      (c) =>
+    drones.map(
+      ({ child }) =>
         new Promise<void>((resolve) => {
-          if (c.exitCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 5000).unref();
         }),
     ),
   );
   abort.abort();
   await sim;
   await fleet.close();
-  process.stdout.write(`aerie demo: ${orders} orders, ${delivered.ok} delivered, ${delivered.failed} failed\n`);
+  await station.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`aerie demo: ${tally.orders} orders, ${tally.delivered} delivered, ${tally.failed} failed\n`);
   return 0;
 }
