@@ -4,16 +4,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../fixtures/index.js';
-import { type Benchmark, type Figure, formatTable } from './harness.js';
 import { assignmentBenchmark } from '../../ground-station/assignment/bench.js';
 import { stationBenchmark } from '../../ground-station/bench/index.js';
 import { trainBenchmark } from '../../ground-station/learning/bench.js';
+import { REPO_ROOT } from '../fixtures/index.js';
+import { type Benchmark, type Figure, formatTable } from './harness.js';
 import { mavlinkParse } from './mavlink-parse.js';
 import { onboardLoop } from './onboard.js';
 import { sitlRealtime } from './sitl.js';
 
-const BENCHMARKS: readonly Benchmark[] = [mavlinkParse, sitlRealtime, onboardLoop, assignmentBenchmark, stationBenchmark, trainBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  mavlinkParse,
+  sitlRealtime,
+  onboardLoop,
+  assignmentBenchmark,
+  stationBenchmark,
+  trainBenchmark,
+];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
