@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import { argvToRaw, configHelp, declareConfig, parseConfig } from '../shared/config/index.js';
 import { createRuntime, installFailClosedHooks, RUNTIME_FLAGS, readSections } from './cli-common.js';
+import { ExperienceRecorder } from './experience/index.js';
 import { parseNorthEast } from './fly-cli.js';
 import { airspaceOf, parseControlLine, planFromDeliver } from './local-control.js';
 import type { MissionPlan } from './mission/index.js';
@@ -28,6 +29,13 @@ export const ONBOARD_SCHEMA = declareConfig({
     values: ['hover', 'land'] as const,
     default: 'hover',
     doc: 'Default release: from a hover, or by landing.',
+  },
+  experienceEveryTicks: {
+    type: 'integer',
+    default: 5,
+    min: 0,
+    max: 1000,
+    doc: 'With the uplink: record one policy tick in this many as experience for the station (0: none).',
   },
   stdinControl: {
     type: 'boolean',
@@ -114,6 +122,19 @@ export async function main(argv: string[]): Promise<number> {
     const t = r.decision.monitor.transition;
     if (t) emit({ kind: 'monitor', id: cfg.id, from: t.from, to: t.to, rules: t.rules });
   });
+  if (uplink && cfg.experienceEveryTicks > 0) {
+    const port = runtimePort(runtime);
+    const c = runtime.controlConfig;
+    const recorder = new ExperienceRecorder({
+      everyTicks: cfg.experienceEveryTicks,
+      limits: { maxHorizontalMS: c.maxHorizontalSpeedMS, maxUpMS: c.maxUpSpeedMS, maxDownMS: c.maxDownSpeedMS },
+      policyVersion: () => port.policyVersion(),
+    });
+    runtime.onTick((r) => {
+      const record = recorder.onTick(r);
+      if (record) uplink.recordExperience(record);
+    });
+  }
   await runtime.start();
   uplink?.start();
   emit({

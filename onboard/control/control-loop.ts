@@ -55,6 +55,12 @@ export interface TickReport {
   /** The policy ran this tick (cruise legs only). */
   readonly policy: PolicyOutcome | null;
   readonly events: MissionOutput['events'];
+  /**
+   * On policy ticks: the observation the policy saw (the loop's own buffer: copy it to keep it past this tick) and the
+   * horizontal distance to the leg's goal (m). Null otherwise.
+   */
+  readonly observation: Float32Array | null;
+  readonly goalDistanceM: number;
 }
 
 const ZERO: Ned = Object.freeze({ n: 0, e: 0, d: 0 });
@@ -227,7 +233,23 @@ export class ControlLoop {
       policyLatencyUs: policyOutcome?.latencyUs ?? Number.NaN,
       sent,
     });
-    return { timeUs: nowUs, phase: out.phase, sent, decision, policy: policyOutcome, events: out.events };
+    let goalDistanceM = Number.NaN;
+    if (guidance.kind === 'policy') {
+      goalDistanceM = Math.hypot(
+        guidance.goalNedM[0] - this.state.positionNedM.n,
+        guidance.goalNedM[1] - this.state.positionNedM.e,
+      );
+    }
+    return {
+      timeUs: nowUs,
+      phase: out.phase,
+      sent,
+      decision,
+      policy: policyOutcome,
+      events: out.events,
+      observation: guidance.kind === 'policy' ? this.observation : null,
+      goalDistanceM,
+    };
   }
 
   /** A tick gap longer than the threshold means the event loop stalled: PX4 may already have failed safe. */
