@@ -69,6 +69,20 @@ describe('FleetRegistry', () => {
     expect(r.get('d1')?.eventsMissed).toBe(2);
   });
 
+  it('keeps counting events across a broken connection of the same session, and restarts on a new one', () => {
+    const r = new FleetRegistry();
+    r.applyStatus(birth('d1', 's1', 100), 1000);
+    r.noteEvent('d1', 1, 's1', 1001);
+    r.noteEvent('d1', 2, 's1', 1002);
+    // The broker lost the connection (the will), then the same process came back.
+    r.applyStatus(death('d1', 's1'), 2000);
+    r.applyStatus(birth('d1', 's1', 100), 3000);
+    expect(r.noteEvent('d1', 5, 's1', 3001)).toBe(2);
+    r.applyStatus(birth('d1', 's2', 4000), 4000);
+    expect(r.noteEvent('d1', 1, 's2', 4001)).toBe(0);
+    expect(r.get('d1')?.eventsMissed).toBe(2);
+  });
+
   it('grades health from telemetry and its age', () => {
     const r = new FleetRegistry({ staleAfterMs: 5000 });
     r.applyStatus(birth('d1', 's1', 100), 1000);

@@ -159,11 +159,12 @@ export class FleetRegistry {
     d.birthAtMs = nowMs;
     d.deathAtMs = null;
     d.deathReason = null;
-    d.lastEventSeq = null;
     if (previousSessionId !== b.sessionId) {
-      // A new session's telemetry starts again; the old one would show a stale task and position.
+      // A new session's telemetry and event sequence start again; the old one would show a stale task and position.
+      // The same session back after a broken connection goes on counting, so a gap across the outage still shows.
       d.telemetry = null;
       d.telemetryAtMs = null;
+      d.lastEventSeq = null;
     }
     this.fillBirth(d, b);
     this.dirty.add(b.id);

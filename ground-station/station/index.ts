@@ -6,5 +6,6 @@ export { type HandlerDeps, stationHandlers } from './handlers.js';
 export { LatencyRecorder } from './latency.js';
 export { ALERTS_STATE_KEY, parseWindow, type StationCounters, StationMonitoring } from './monitoring-port.js';
 export { deliveriesPort, fleetPort } from './ports.js';
+export { type SequencedChannel, SequenceTracker, type SequenceVerdict } from './sequences.js';
 export { fleetTraffic } from './traffic.js';
 export { RoundScheduler, TaskTracker } from './work.js';

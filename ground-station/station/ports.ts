@@ -1,5 +1,5 @@
 /**
- * The HTTP API's ports over the station's parts: deliveries (store + dispatcher), fleet (registry).
+ * The HTTP API's ports over the station's parts: deliveries (store + dispatcher), fleet (registry, stored events).
  */
 import type { Depot, Dispatcher } from '../deliveries/index.js';
 import { orderView, resolveDeliveryRequest } from '../deliveries/index.js';
@@ -38,8 +38,21 @@ export function deliveriesPort(
   };
 }
 
-export function fleetPort(registry: FleetRegistry, dispatcher: Dispatcher): FleetPort {
+export function fleetPort(registry: FleetRegistry, dispatcher: Dispatcher, store: StationStore): FleetPort {
   return {
+    async events(id, query) {
+      const events = await store.listDroneEvents({ droneId: id, ...query });
+      if (events.length === 0 && registry.get(id) === undefined) return null;
+      return events.map((e) => ({
+        rowId: e.rowId,
+        sessionId: e.sessionId,
+        seq: e.seq,
+        kind: e.kind,
+        timeMs: e.timeMs,
+        receivedAtMs: e.receivedAtMs,
+        event: e.payload,
+      }));
+    },
     list(nowMs) {
       return registry.all().map((d) => droneView(registry, d, nowMs, dispatcher.taskOf(d.id)));
     },

@@ -177,6 +177,36 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX experience_policy ON experience_batches (policy_version, row_id);`,
   },
+  {
+    version: 4,
+    name: 'drone events',
+    sqlite: `
+      CREATE TABLE drone_events (
+        row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        drone_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        time_ms INTEGER NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        payload_json TEXT NOT NULL,
+        UNIQUE (drone_id, session_id, seq)
+      );
+      CREATE INDEX drone_events_drone ON drone_events (drone_id, row_id);`,
+    postgres: `
+      CREATE TABLE drone_events (
+        row_id BIGSERIAL PRIMARY KEY,
+        drone_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        time_ms BIGINT NOT NULL,
+        received_at_ms BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        payload_json TEXT NOT NULL,
+        UNIQUE (drone_id, session_id, seq)
+      );
+      CREATE INDEX drone_events_drone ON drone_events (drone_id, row_id);`,
+  },
 ];
 
 export const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (

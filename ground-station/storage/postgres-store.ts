@@ -10,6 +10,8 @@ import {
   COMMAND_RESULTS,
   type CommandRecord,
   type CommandResult,
+  type DroneEventQuery,
+  type DroneEventRecord,
   type DroneRecord,
   type ExperienceBatchRecord,
   type ExperienceQuery,
@@ -19,12 +21,15 @@ import {
   type OrderQuery,
   type OrderRecord,
   type OrderStatus,
+  type StoredDroneEvent,
   type StoredExperienceBatch,
 } from './records.js';
 import {
   COMMAND_COLUMNS,
   commandToRow,
   DRONE_COLUMNS,
+  DRONE_EVENT_COLUMNS,
+  droneEventToRow,
   droneToRow,
   EXPERIENCE_COLUMNS,
   ORDER_COLUMNS,
@@ -32,14 +37,17 @@ import {
   patchColumns,
   rowToCommand,
   rowToDrone,
+  rowToDroneEvent,
   rowToExperienceBatch,
   rowToOrder,
   rowToOrderEvent,
 } from './rows.js';
 import {
   clampLimit,
+  DEFAULT_EVENT_PAGE,
   DEFAULT_EXPERIENCE_PAGE,
   DEFAULT_ORDER_LIMIT,
+  MAX_EVENT_PAGE,
   MAX_ORDER_LIMIT,
   type StationStore,
 } from './store.js';
@@ -313,6 +321,31 @@ export class PostgresStore implements StationStore {
       'SELECT COUNT(*) AS batches, COALESCE(SUM(record_count), 0) AS records FROM experience_batches',
     );
     return { batches: Number(rows[0].batches), records: Number(rows[0].records) };
+  }
+
+  async insertDroneEvent(e: DroneEventRecord): Promise<boolean> {
+    const result = await this.pool.query(
+      `INSERT INTO drone_events (${DRONE_EVENT_COLUMNS.join(', ')}) VALUES (${params(DRONE_EVENT_COLUMNS.length)})
+       ON CONFLICT (drone_id, session_id, seq) DO NOTHING`,
+      droneEventToRow(e),
+    );
+    return result.rowCount === 1;
+  }
+
+  async listDroneEvents(query: DroneEventQuery): Promise<StoredDroneEvent[]> {
+    const limit = clampLimit(query.limit, DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE);
+    const clauses = ['drone_id = $1', 'row_id > $2'];
+    const values: unknown[] = [query.droneId, query.afterRowId ?? 0];
+    if (query.sessionId !== undefined) {
+      values.push(query.sessionId);
+      clauses.push(`session_id = $${values.length}`);
+    }
+    values.push(limit);
+    const { rows } = await this.pool.query(
+      `SELECT * FROM drone_events WHERE ${clauses.join(' AND ')} ORDER BY row_id LIMIT $${values.length}`,
+      values,
+    );
+    return rows.map(rowToDroneEvent);
   }
 
   /** Drop a schema and everything in it (test teardown). */

@@ -130,3 +130,34 @@ export interface ExperienceQuery {
   readonly droneId?: string;
   readonly policyVersion?: string;
 }
+
+/** One drone event (shared/protocol `events` channel) as the station keeps it: once per (drone, session, seq). */
+export interface DroneEventRecord {
+  readonly droneId: string;
+  /** The event's own session (its `sessionId`), else the drone's session when it arrived ('' when unknown). */
+  readonly sessionId: string;
+  /** 1, 2, ... per drone session: a gap is an event that never arrived. */
+  readonly seq: number;
+  /** The drone's clock (Unix ms). */
+  readonly timeMs: number;
+  /** The station's receive time (Unix ms). */
+  readonly receivedAtMs: number;
+  /** 'mission', 'intervention', 'alert', 'fault', 'policy'. */
+  readonly kind: string;
+  /** The validated payload as received. */
+  readonly payload: unknown;
+}
+
+export interface StoredDroneEvent extends DroneEventRecord {
+  /** Arrival order in this store (a paging cursor). */
+  readonly rowId: number;
+}
+
+export interface DroneEventQuery {
+  readonly droneId: string;
+  readonly sessionId?: string;
+  /** Only events after this rowId (paging cursor; 0 for the start). */
+  readonly afterRowId?: number;
+  /** At most this many, oldest first (default 200, at most 1000). */
+  readonly limit?: number;
+}

@@ -6,11 +6,13 @@
 import type {
   CommandRecord,
   CommandResult,
+  DroneEventRecord,
   DroneRecord,
   OrderEvent,
   OrderPatch,
   OrderRecord,
   OrderStatus,
+  StoredDroneEvent,
   StoredExperienceBatch,
 } from './records.js';
 
@@ -229,3 +231,30 @@ export const EXPERIENCE_COLUMNS = [
   'record_count',
   'frames',
 ] as const;
+
+export const DRONE_EVENT_COLUMNS = [
+  'drone_id',
+  'session_id',
+  'seq',
+  'time_ms',
+  'received_at_ms',
+  'kind',
+  'payload_json',
+] as const;
+
+export function droneEventToRow(e: DroneEventRecord): unknown[] {
+  return [e.droneId, e.sessionId, e.seq, e.timeMs, e.receivedAtMs, e.kind, JSON.stringify(e.payload ?? null)];
+}
+
+export function rowToDroneEvent(r: Row): StoredDroneEvent {
+  return {
+    rowId: num(r.row_id),
+    droneId: String(r.drone_id),
+    sessionId: String(r.session_id),
+    seq: num(r.seq),
+    timeMs: num(r.time_ms),
+    receivedAtMs: num(r.received_at_ms),
+    kind: String(r.kind),
+    payload: jsonOrNull(r.payload_json),
+  };
+}

@@ -9,6 +9,8 @@ import {
   COMMAND_RESULTS,
   type CommandRecord,
   type CommandResult,
+  type DroneEventQuery,
+  type DroneEventRecord,
   type DroneRecord,
   type ExperienceBatchRecord,
   type ExperienceQuery,
@@ -18,12 +20,15 @@ import {
   type OrderQuery,
   type OrderRecord,
   type OrderStatus,
+  type StoredDroneEvent,
   type StoredExperienceBatch,
 } from './records.js';
 import {
   COMMAND_COLUMNS,
   commandToRow,
   DRONE_COLUMNS,
+  DRONE_EVENT_COLUMNS,
+  droneEventToRow,
   droneToRow,
   EXPERIENCE_COLUMNS,
   ORDER_COLUMNS,
@@ -31,14 +36,17 @@ import {
   patchColumns,
   rowToCommand,
   rowToDrone,
+  rowToDroneEvent,
   rowToExperienceBatch,
   rowToOrder,
   rowToOrderEvent,
 } from './rows.js';
 import {
   clampLimit,
+  DEFAULT_EVENT_PAGE,
   DEFAULT_EXPERIENCE_PAGE,
   DEFAULT_ORDER_LIMIT,
+  MAX_EVENT_PAGE,
   MAX_ORDER_LIMIT,
   type StationStore,
 } from './store.js';
@@ -256,6 +264,30 @@ export class SqliteStore implements StationStore {
       .prepare('SELECT COUNT(*) AS batches, COALESCE(SUM(record_count), 0) AS records FROM experience_batches')
       .get() as Row;
     return { batches: Number(row.batches), records: Number(row.records) };
+  }
+
+  async insertDroneEvent(e: DroneEventRecord): Promise<boolean> {
+    const info = this.db
+      .prepare(
+        `INSERT INTO drone_events (${DRONE_EVENT_COLUMNS.join(', ')}) VALUES (${marks(DRONE_EVENT_COLUMNS.length)})
+         ON CONFLICT (drone_id, session_id, seq) DO NOTHING`,
+      )
+      .run(...droneEventToRow(e));
+    return info.changes === 1;
+  }
+
+  async listDroneEvents(query: DroneEventQuery): Promise<StoredDroneEvent[]> {
+    const limit = clampLimit(query.limit, DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE);
+    const clauses = ['drone_id = ?', 'row_id > ?'];
+    const params: unknown[] = [query.droneId, query.afterRowId ?? 0];
+    if (query.sessionId !== undefined) {
+      clauses.push('session_id = ?');
+      params.push(query.sessionId);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM drone_events WHERE ${clauses.join(' AND ')} ORDER BY row_id LIMIT ?`)
+      .all(...params, limit) as Row[];
+    return rows.map(rowToDroneEvent);
   }
 
   async close(): Promise<void> {

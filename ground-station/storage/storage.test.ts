@@ -220,5 +220,39 @@ for (const backend of storeBackends()) {
       expect((await store.listExperienceBatches({ droneId: 'd2' })).length).toBe(1);
       expect((await store.listExperienceBatches({ policyVersion: 'p2' })).map((b) => b.sessionId)).toEqual(['s2']);
     });
+
+    it('stores drone events once per (drone, session, seq), payload intact, oldest first', async () => {
+      const event = (droneId: string, sessionId: string, seq: number, kind = 'mission') => ({
+        droneId,
+        sessionId,
+        seq,
+        timeMs: 1_700_000_000_000 + seq,
+        receivedAtMs: 1_700_000_000_400 + seq,
+        kind,
+        payload: { seq, kind, detail: { nested: [1, 'two', null] } },
+      });
+      expect(await store.insertDroneEvent(event('d1', 's1', 1))).toBe(true);
+      expect(await store.insertDroneEvent(event('d1', 's1', 2, 'alert'))).toBe(true);
+      // A resend after a lost PUBACK: kept once, the first copy wins.
+      expect(await store.insertDroneEvent({ ...event('d1', 's1', 1), kind: 'changed' })).toBe(false);
+      expect(await store.insertDroneEvent(event('d1', 's2', 1))).toBe(true);
+      expect(await store.insertDroneEvent(event('d2', 's1', 1))).toBe(true);
+      const d1 = await store.listDroneEvents({ droneId: 'd1' });
+      expect(d1.map((e) => [e.sessionId, e.seq, e.kind])).toEqual([
+        ['s1', 1, 'mission'],
+        ['s1', 2, 'alert'],
+        ['s2', 1, 'mission'],
+      ]);
+      expect(d1[0]).toMatchObject({
+        droneId: 'd1',
+        timeMs: 1_700_000_000_001,
+        receivedAtMs: 1_700_000_000_401,
+        payload: { seq: 1, kind: 'mission', detail: { nested: [1, 'two', null] } },
+      });
+      expect((await store.listDroneEvents({ droneId: 'd1', sessionId: 's2' })).map((e) => e.seq)).toEqual([1]);
+      const page = await store.listDroneEvents({ droneId: 'd1', afterRowId: d1[0].rowId, limit: 1 });
+      expect(page.map((e) => [e.sessionId, e.seq])).toEqual([['s1', 2]]);
+      expect(await store.listDroneEvents({ droneId: 'nobody' })).toEqual([]);
+    });
   });
 }

@@ -6,6 +6,8 @@
 import type {
   CommandRecord,
   CommandResult,
+  DroneEventQuery,
+  DroneEventRecord,
   DroneRecord,
   ExperienceBatchRecord,
   ExperienceQuery,
@@ -14,6 +16,7 @@ import type {
   OrderQuery,
   OrderRecord,
   OrderStatus,
+  StoredDroneEvent,
   StoredExperienceBatch,
 } from './records.js';
 
@@ -63,6 +66,11 @@ export interface StationStore {
   listExperienceBatches(query?: ExperienceQuery): Promise<StoredExperienceBatch[]>;
   experienceStats(): Promise<{ batches: number; records: number }>;
 
+  /** Store a drone event unless (droneId, sessionId, seq) is already stored. True when stored, false for a repeat. */
+  insertDroneEvent(event: DroneEventRecord): Promise<boolean>;
+  /** One drone's events (optionally one session's), oldest first. */
+  listDroneEvents(query: DroneEventQuery): Promise<StoredDroneEvent[]>;
+
   /** Migrations applied, oldest first (for diagnostics and tests). */
   appliedMigrations(): Promise<{ version: number; name: string }[]>;
   close(): Promise<void>;
@@ -71,6 +79,8 @@ export interface StationStore {
 export const DEFAULT_ORDER_LIMIT = 100;
 export const MAX_ORDER_LIMIT = 1000;
 export const DEFAULT_EXPERIENCE_PAGE = 200;
+export const DEFAULT_EVENT_PAGE = 200;
+export const MAX_EVENT_PAGE = 1000;
 
 export function clampLimit(limit: number | undefined, dflt: number, max: number): number {
   if (limit === undefined || !Number.isFinite(limit)) return dflt;

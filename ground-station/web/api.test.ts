@@ -22,6 +22,7 @@ describe('station HTTP API', () => {
       ['GET', '/api/deliveries/ord_x'],
       ['POST', '/api/deliveries/ord_x/cancel'],
       ['GET', '/api/fleet'],
+      ['GET', '/api/fleet/d1/events'],
       ['GET', '/api/metrics'],
       ['GET', '/api/alerts'],
       ['GET', '/api/experience/export'],
@@ -120,6 +121,42 @@ describe('station HTTP API', () => {
     expect(history.history.map((h) => h.status)).toEqual(['queued', 'cancelled']);
     expect((await t.api('/api/deliveries/ord_nope')).status).toBe(404);
     expect((await t.api('/api/deliveries/ord_nope/cancel', { method: 'POST' })).status).toBe(404);
+  });
+
+  it("serves a drone's stored events in pages, and 404 for a drone it does not know", async () => {
+    const id = `${t.prefix}ev`;
+    // What the MQTT handlers store (they are exercised end to end in test/integration/station-e2e-*).
+    for (const [sessionId, seq] of [
+      ['s1', 1],
+      ['s1', 2],
+      ['s2', 1],
+    ] as const) {
+      await t.station.store.insertDroneEvent({
+        droneId: id,
+        sessionId,
+        seq,
+        timeMs: 1000 + seq,
+        receivedAtMs: 2000 + seq,
+        kind: 'alert',
+        payload: { kind: 'alert', seq, sessionId },
+      });
+    }
+    const all = (await (await t.api(`/api/fleet/${id}/events`)).json()) as {
+      events: { rowId: number; sessionId: string; seq: number; kind: string; event: { seq: number } }[];
+    };
+    expect(all.events.map((e) => [e.sessionId, e.seq, e.kind, e.event.seq])).toEqual([
+      ['s1', 1, 'alert', 1],
+      ['s1', 2, 'alert', 2],
+      ['s2', 1, 'alert', 1],
+    ]);
+    const page = (await (
+      await t.api(`/api/fleet/${id}/events?session=s1&after=${all.events[0].rowId}&limit=5`)
+    ).json()) as {
+      events: { seq: number }[];
+    };
+    expect(page.events.map((e) => e.seq)).toEqual([2]);
+    expect((await t.api(`/api/fleet/${id}/events?limit=0`)).status).toBe(400);
+    expect((await t.api(`/api/fleet/${t.prefix}nobody/events`)).status).toBe(404);
   });
 
   it('serves the fleet, metrics, alerts and the Prometheus text', async () => {

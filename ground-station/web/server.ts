@@ -26,6 +26,8 @@ export interface DeliveriesPort {
 export interface FleetPort {
   list(nowMs: number): unknown[];
   get(id: string, nowMs: number): unknown | null;
+  /** A drone's stored events, oldest first; null when the drone is unknown. */
+  events(id: string, query: { sessionId?: string; afterRowId?: number; limit?: number }): Promise<unknown[] | null>;
 }
 
 export interface MonitoringPort {
@@ -167,6 +169,22 @@ export async function buildWebServer(deps: WebDeps) {
     const drone = deps.fleet.get(id, deps.clock());
     if (!drone) return reply.code(404).send({ error: 'not-found', message: `no drone ${id}` });
     return drone;
+  });
+
+  app.get('/api/fleet/:id/events', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const q = req.query as Record<string, unknown>;
+    const after = parseIntParam('after', q.after, 0, Number.MAX_SAFE_INTEGER);
+    const limit = parseIntParam('limit', q.limit, 1, 1000);
+    for (const r of [after, limit]) if (!r.ok) return badRequest(reply, r.reason);
+    if (q.session !== undefined && typeof q.session !== 'string') return badRequest(reply, 'session: expected one id');
+    const events = await deps.fleet.events(id, {
+      ...(typeof q.session === 'string' && q.session !== '' ? { sessionId: q.session } : {}),
+      ...(after.ok && after.value !== undefined ? { afterRowId: after.value } : {}),
+      ...(limit.ok && limit.value !== undefined ? { limit: limit.value } : {}),
+    });
+    if (events === null) return reply.code(404).send({ error: 'not-found', message: `no drone ${id}` });
+    return { events };
   });
 
   app.get('/api/metrics', async (req, reply) => {

@@ -26,18 +26,23 @@ import { startTestVehicles, type TestVehicles } from './vehicles.js';
 /** PX4 SITL's home; scenario depots are placed relative to it. */
 const REFERENCE: GeoPoint = { latDeg: 47.397742, lonDeg: 8.545594, altAmslM: 488 };
 
-/** Pads are this far apart, east-west, centred on the depot: every pad within 5 m of it, where parcels are loaded. */
-export const PAD_SPACING_M = 4.5;
+/**
+ * Pads on a circle of this radius around the depot, evenly spaced (17 m apart for three): drones are loaded at the
+ * depot from their pads, and two that each land up to their 2 m arrival radius short of their pads still keep the
+ * onboard default separation (5 m and a 3 m margin).
+ */
+export const PAD_RADIUS_M = 10;
 
 /**
  * What the children run with. Tolerances for several processes on one loaded machine (as the onboard child-process
- * scenarios use: a simulator hiccup must not read as stale state), a separation that fits pads 4.5 m apart (small
- * drones), and an uplink that reports often and reconnects fast, so the scenarios need not wait long.
+ * scenarios use: a simulator hiccup must not read as stale state), and an uplink that reports often and reconnects
+ * fast. Telemetry at its most (10 Hz) and the station's traffic at 10 Hz (below) keep neighbour positions about as
+ * fresh in simulated time, at 4x, as the defaults keep them in real time.
  */
 export const CHILD_CONFIG = {
   control: { policyDeadlineMs: 50, stallThresholdMs: 1000 },
-  safety: { stateStaleMs: 1500, stateLostLandMs: 5000, separationM: 2, separationMarginM: 1 },
-  uplink: { telemetryHz: 4, metricsWindowS: 2, reconnectMinMs: 200, reconnectMaxMs: 1000 },
+  safety: { stateStaleMs: 1500, stateLostLandMs: 5000 },
+  uplink: { telemetryHz: 10, metricsWindowS: 2, reconnectMinMs: 200, reconnectMaxMs: 1000 },
 };
 
 export interface StationFleetOptions {
@@ -50,6 +55,8 @@ export interface StationFleetOptions {
   readonly speed: number;
   /** Drones reach the broker through a TcpProxy the scenario can stop. */
   readonly viaProxy?: boolean;
+  /** More drone logins (names without the run's prefix) with no process behind them, for raw clients. */
+  readonly extraLogins?: readonly string[];
   /** Station configuration overrides. */
   readonly station?: Record<string, unknown>;
 }
@@ -57,8 +64,10 @@ export interface StationFleetOptions {
 export interface StationFleet {
   readonly t: TestStation;
   readonly depot: GeoPoint;
-  readonly sim: TestVehicles;
-  readonly fleet: SitlFleet;
+  /** One simulated fleet of one vehicle per drone (each at its own pad). */
+  readonly sims: readonly TestVehicles[];
+  /** fleets[i] flies vehicle 0 for ids[i]. */
+  readonly fleets: readonly SitlFleet[];
   /** Drone ids, vehicle i flown by ids[i]. */
   readonly ids: readonly string[];
   readonly children: readonly AerieChild[];
@@ -96,7 +105,7 @@ export async function startStationFleet(options: StationFleetOptions): Promise<S
   try {
     const droneNames = Array.from({ length: options.drones }, (_, i) => `d${i + 1}`);
     const t = await startTestStation({
-      droneIds: droneNames,
+      droneIds: [...droneNames, ...(options.extraLogins ?? [])],
       postgres: true,
       raw: {
         depots: `e2e=${depot.latDeg},${depot.lonDeg},${depot.altAmslM}`,
@@ -104,7 +113,7 @@ export async function startStationFleet(options: StationFleetOptions): Promise<S
         cruiseAlt: 12,
         staleAfter: 10,
         alertInterval: 1,
-        trafficRate: 2,
+        trafficRate: 10,
         ...options.station,
       },
     });
@@ -122,22 +131,30 @@ export async function startStationFleet(options: StationFleetOptions): Promise<S
       droneMqttUrl = p.url;
     }
 
-    // Pads east-west around the depot: vehicle 0 west of it, the next ones every PAD_SPACING_M to the east.
-    const firstPad = nedToGeo(depot, { n: 0, e: (-(options.drones - 1) / 2) * PAD_SPACING_M, d: 0 });
-    const sim = await startTestVehicles(options.drones, {
-      portKey: options.portKey,
-      timing: 'realtime',
-      speed: options.speed,
-      estimatorReadyS: 3,
-      simulatedOnly: true,
-      home: firstPad,
-      homeSpacingM: PAD_SPACING_M,
-      // Return at cruise height rather than PX4's default 60 m, should a failsafe bring one home.
-      params: { RTL_RETURN_ALT: 17 },
+    // One single-vehicle fleet per pad (a fleet spaces its vehicles along one line only).
+    const pads = droneNames.map((_, i) => {
+      const bearing = (2 * Math.PI * i) / options.drones;
+      return nedToGeo(depot, { n: PAD_RADIUS_M * Math.cos(bearing), e: PAD_RADIUS_M * Math.sin(bearing), d: 0 });
     });
-    cleanups.push(() => sim.close());
-    const fleet = sim.fleet as SitlFleet;
-    const watches = sim.vehicles.map((_, i) => new VehicleWatch(fleet, i).start());
+    const sims: TestVehicles[] = [];
+    cleanups.push(() => Promise.all(sims.map((s) => s.close())).then(() => undefined));
+    for (const [i, pad] of pads.entries()) {
+      sims.push(
+        await startTestVehicles(1, {
+          portKey: `${options.portKey}#pad${i}`,
+          timing: 'realtime',
+          speed: options.speed,
+          estimatorReadyS: 3,
+          simulatedOnly: true,
+          home: pad,
+          seed: 1 + i,
+          // Return at cruise height rather than PX4's default 60 m, should a failsafe bring one home.
+          params: { RTL_RETURN_ALT: 17 },
+        }),
+      );
+    }
+    const fleets = sims.map((s) => s.fleet as SitlFleet);
+    const watches = fleets.map((fleet) => new VehicleWatch(fleet, 0).start());
     cleanups.push(() => {
       for (const w of watches) w.stop();
     });
@@ -158,7 +175,17 @@ export async function startStationFleet(options: StationFleetOptions): Promise<S
     const policy = goToGoalModelFile();
     const dataDirs = ids.map((id) => join(dir, id));
     const children = ids.map((id, i) => {
-      const args = ['onboard', '--mavlink', sim.vehicles[i].url, '--id', id, '--config', config, '--policy', policy];
+      const args = [
+        'onboard',
+        '--mavlink',
+        sims[i].vehicles[0].url,
+        '--id',
+        id,
+        '--config',
+        config,
+        '--policy',
+        policy,
+      ];
       args.push('--time-scale', String(options.speed), '--mqtt-url', droneMqttUrl, '--data-dir', dataDirs[i]);
       args.push('--no-stdin-control');
       if (!t.externalMqtt) {
@@ -173,13 +200,12 @@ export async function startStationFleet(options: StationFleetOptions): Promise<S
       await Promise.all(children.map((c) => c.exited));
     });
 
-    const pads = ids.map((_, i) => nedToGeo(firstPad, { n: 0, e: i * PAD_SPACING_M, d: 0 }));
     let stopped: Promise<ExitStatus[]> | null = null;
     return {
       t,
       depot,
-      sim,
-      fleet,
+      sims,
+      fleets,
       ids,
       children,
       watches,

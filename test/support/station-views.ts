@@ -49,6 +49,9 @@ export interface StoredEventJson {
   readonly sessionId: string;
   readonly seq: number;
   readonly kind: string;
+  /** The drone's clock and the station's receive time, Unix ms. */
+  readonly timeMs: number;
+  readonly receivedAtMs: number;
   readonly event: Record<string, unknown>;
 }
 
@@ -88,4 +91,20 @@ export function promSample(text: string, name: string, labels: Record<string, st
     if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(m[4]);
   }
   return null;
+}
+
+/** One line per event but the interventions: `missionEvent:phase=outcome(detail)` or `kind:code(message)`. */
+export function describeEvents(events: readonly StoredEventJson[]): string {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : '');
+  return events
+    .filter((e) => e.kind !== 'intervention')
+    .map((e) => {
+      const ev = e.event;
+      const what = text(ev.missionEvent) || e.kind;
+      const where = text(ev.phase) || text(ev.code);
+      const outcome = text(ev.outcome) ? `=${text(ev.outcome)}` : '';
+      const why = text(ev.detail) || text(ev.message);
+      return `${e.seq} ${what}:${where}${outcome}${why ? ` (${why})` : ''}`;
+    })
+    .join('\n');
 }

@@ -2,14 +2,14 @@
  * The station with the real onboard uplink (onboard/uplink, over its FakeRuntime: no autopilot, no mission loop):
  * login with a password from the credentials file, birth, telemetry, an order handed out, the accepted ack, the
  * released event, and the death at a clean stop. A compatibility check until the full end-to-end flies real
- * `aerie onboard` processes (it crosses folders; test/integration/ is its natural home).
+ * `aerie onboard` processes (it crosses folders, hence test/integration/).
  */
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startTestStation, type TestStation, waitFor } from '../../ground-station/test-support.js';
 import { FakeRuntime, quietTick, tempDataDir, testConfig } from '../../onboard/uplink/test-support.js';
 import { Uplink } from '../../onboard/uplink/uplink.js';
 import { topics } from '../../shared/protocol/index.js';
-import { startTestStation, type TestStation, waitFor } from '../test-support.js';
 
 describe('the station with the real onboard uplink', () => {
   let t: TestStation;
@@ -38,6 +38,14 @@ describe('the station with the real onboard uplink', () => {
       runtime.emit(quietTick({ events: [{ kind: 'released', phase: 'release', timeMs: Date.now() }] }));
       await waitFor(async () => (await get()).status === 'delivered', 'delivered');
       expect(t.station.drops.snapshot()).toEqual({});
+      // The drone's events are kept, in order, 1..N in its session.
+      await t.station.settle();
+      const stored = (await (await t.api(`/api/fleet/${id}/events`)).json()) as {
+        events: { sessionId: string; seq: number; event: { missionEvent?: string } }[];
+      };
+      expect(stored.events.map((e) => e.seq)).toEqual(stored.events.map((_, i) => i + 1));
+      expect(new Set(stored.events.map((e) => e.sessionId))).toEqual(new Set([uplink.sessionId]));
+      expect(stored.events.map((e) => e.event.missionEvent)).toEqual(expect.arrayContaining(['assigned', 'released']));
     } finally {
       await uplink.stop(0);
       await waitFor(() => t.station.registry.get(id)?.online === false, 'offline after stop');
