@@ -121,7 +121,10 @@ export function applyCommand(cmd: Command, ctx: CommandContext): CommandAnswer {
       case 'set-airspace':
         return setAirspace(cmd.airspace as Airspace, cmd.origin, ctx);
       case 'activate-policy':
-        return { result: 'unsupported', reason: 'policy activation over MQTT is not implemented on this drone yet' };
+        return {
+          result: 'unsupported',
+          reason: 'this drone does not take policy activations over MQTT (signed bundles and slots come with rollouts)',
+        };
     }
   } catch (err) {
     return { result: 'failed', reason: err instanceof Error ? err.message : String(err) };
