@@ -8,6 +8,7 @@ import { AerieError } from '../../shared/errors.js';
 import type { IterationRecord } from './history.js';
 import type { AgentState } from './ppo/agent.js';
 import type { TrainConfig } from './train-config.js';
+import type { BestPolicy } from './trainer.js';
 
 export const CHECKPOINT_FORMAT = 'aerie-train-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -31,6 +32,8 @@ export interface Checkpoint {
   readonly agent: AgentState;
   readonly env: { env: Record<string, ArrayBufferView>; fleet: Record<string, ArrayBufferView> };
   readonly history: readonly IterationRecord[];
+  /** The best validated policy so far (absent in runs without validation). */
+  readonly best?: BestPolicy | null;
 }
 
 function encodeArray(a: Typed): EncodedArray {

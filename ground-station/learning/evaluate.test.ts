@@ -42,7 +42,17 @@ describe('evaluation', () => {
       return true;
     });
     try {
-      const code = await evalMain([policy, '--episodes', '3', '--json', '--plot', plot, '--control-hz', '25']);
+      const code = await evalMain([
+        policy,
+        '--episodes',
+        '3',
+        '--json',
+        '--plot',
+        plot,
+        '--control-hz',
+        '25',
+        '--no-sitl',
+      ]);
       expect(code).toBe(0);
     } finally {
       spy.mockRestore();
@@ -51,9 +61,19 @@ describe('evaluation', () => {
     expect(parsed.sections.vectorised.episodes).toBe(3);
     expect(parsed.sections.vectorised.controlHz).toBe(25);
     expect(parsed.sections.vectorised.successRate).toBe(1);
+    // Without SITL the headline comes from the vectorised section; the raw policy's breaches from its own run.
+    const off = parsed.sections['vectorised-filter-off'];
+    expect(off.safety).toBe('off');
+    expect(off.interventionShareAny).toBe(0);
+    expect(parsed.summaryFrom).toBe('vectorised');
+    expect(parsed.successRate).toBe(1);
+    expect(parsed.interventionShare).toBe(parsed.sections.vectorised.interventionShareAny);
+    expect(parsed.breachesFilterOn).toBe(parsed.sections.vectorised.breachEpisodes);
+    expect(parsed.breachesFilterOff).toBe(off.breachEpisodes);
     const svg = readFileSync(plot, 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('success rate');
+    expect(svg).toContain('Evaluation: vectorised-filter-off');
     await expect(evalMain([])).rejects.toThrow(/CLI_USAGE/);
     await expect(evalMain([policy, '--episods', '3'])).rejects.toThrow(/CONFIG_UNKNOWN_KEY/);
   });

@@ -30,7 +30,7 @@ export interface SectionReport {
   readonly cost: { readonly perTick: number; readonly perEpisode: number; readonly perSecond: number };
   /** Ticks where each safety layer changed the setpoint, as a share of all ticks. */
   readonly interventionShare: Readonly<Record<InterventionLayer, number>>;
-  /** Breaches: share of episodes with any, and share of ticks in each kind. */
+  /** Breaches: share of episodes with any, and share of ticks in each kind (of all ticks, or of airborne ones). */
   readonly breaches: { readonly episodeShare: number; readonly tickShare: Readonly<Record<BreachKind, number>> };
   readonly [extra: string]: unknown;
 }
@@ -58,6 +58,8 @@ export interface EvaluationReport {
 export type SafetyMode = 'apply' | 'probe' | 'off';
 
 export interface VectorisedEvalOptions {
+  /** Section name in the report (default 'vectorised'). */
+  readonly name?: string;
   readonly env: EnvConfig;
   readonly episodes: number;
   readonly seed: number;
@@ -75,10 +77,20 @@ export interface VectorisedReport extends SectionReport {
   readonly outcomes: Readonly<Record<EpisodeOutcome, number>>;
   /** Would-be barrier interventions on the raw policy action (before any filter), share of ticks. */
   readonly probeInterventionShare: number;
+  /** Share of ticks with any intervention by the sanity, box, barrier or shield layer (as the control loop counts). */
+  readonly interventionShareAny: number;
+  /** Episodes with any breach. */
+  readonly breachEpisodes: number;
   readonly meanEpisodeS: number;
   readonly meanEnergyWh: number;
   readonly ticks: number;
 }
+
+/** filterBits of the layers that act on the policy's own setpoint (the monitor's overrides aside). */
+const POLICY_LAYER_BITS = (['sanity', 'box', 'barrier', 'shield'] as const).reduce(
+  (bits, layer) => bits | (1 << INTERVENTION_LAYERS.indexOf(layer)),
+  0,
+);
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -88,14 +100,16 @@ function quantile(sorted: readonly number[], q: number): number {
 /** The built-in section: `episodes` deliveries in the vectorised environment, all flown at once. */
 export function vectorisedSection(options: VectorisedEvalOptions): EvaluationSection {
   return {
-    name: 'vectorised',
+    name: options.name ?? 'vectorised',
     async run(ctx) {
       const n = options.episodes;
       const safetyConfig = envSafetyConfig(options.env, {
         shieldMode: ctx.shield && options.safety === 'apply' ? (options.shieldMode ?? 'enforce') : 'off',
       });
       const filter = options.safety === 'apply' ? new OnboardSafetyFilter(n, safetyConfig) : null;
-      const env = new DeliveryEnv(n, { ...options.env, barrierProbe: options.safety !== 'off' }, options.seed, {
+      // The env's own box layer stays off: with 'apply' the onboard filter has it, with 'off' the raw policy flies.
+      const envConfig = { ...options.env, barrierProbe: options.safety !== 'off', rateLimit: false };
+      const env = new DeliveryEnv(n, envConfig, options.seed, {
         autoReset: false,
         setpointFilter: filter,
       });
@@ -105,6 +119,7 @@ export function vectorisedSection(options: VectorisedEvalOptions): EvaluationSec
       const layerTicks = new Float64Array(INTERVENTION_LAYERS.length);
       let ticks = 0;
       let probeTicks = 0;
+      let anyTicks = 0;
       const episodes: EpisodeSummary[] = [];
       while (env.activeCount > 0) {
         for (let i = 0; i < n; i++) {
@@ -122,10 +137,11 @@ export function vectorisedSection(options: VectorisedEvalOptions): EvaluationSec
           ticks++;
           if (env.interventionMS[i] > 0) probeTicks++;
           for (let k = 0; k < INTERVENTION_LAYERS.length; k++) if (env.filterBits[i] & (1 << k)) layerTicks[k]++;
+          if (env.filterBits[i] & POLICY_LAYER_BITS) anyTicks++;
         }
         episodes.push(...env.takeFinished());
       }
-      return summarise(options, episodes, ticks, probeTicks, layerTicks);
+      return summarise(options, episodes, ticks, probeTicks, anyTicks, layerTicks);
     },
   };
 }
@@ -135,6 +151,7 @@ function summarise(
   episodes: readonly EpisodeSummary[],
   ticks: number,
   probeTicks: number,
+  anyTicks: number,
   layerTicks: Float64Array,
 ): VectorisedReport {
   const count = episodes.length;
@@ -145,6 +162,7 @@ function summarise(
   const flightS = episodes.reduce((s, e) => s + e.durationS, 0);
   const outcomes: Record<EpisodeOutcome, number> = { delivered: 0, timeout: 0, crash: 0, lost: 0 };
   for (const e of episodes) outcomes[e.outcome]++;
+  const breached = episodes.filter((e) => Object.values(e.breachTicks).some((x) => x > 0)).length;
   const tickShare = Object.fromEntries(
     BREACH_KINDS.map((k) => [k, episodes.reduce((s, e) => s + e.breachTicks[k], 0) / Math.max(ticks, 1)]),
   ) as Record<BreachKind, number>;
@@ -152,7 +170,7 @@ function summarise(
     INTERVENTION_LAYERS.map((layer, k) => [layer, layerTicks[k] / Math.max(ticks, 1)]),
   ) as Record<InterventionLayer, number>;
   return {
-    section: 'vectorised',
+    section: options.name ?? 'vectorised',
     episodes: count,
     controlHz: options.controlHz,
     safety: options.safety,
@@ -172,10 +190,9 @@ function summarise(
     },
     interventionShare,
     probeInterventionShare: probeTicks / Math.max(ticks, 1),
-    breaches: {
-      episodeShare: count ? episodes.filter((e) => Object.values(e.breachTicks).some((x) => x > 0)).length / count : 0,
-      tickShare,
-    },
+    interventionShareAny: anyTicks / Math.max(ticks, 1),
+    breachEpisodes: breached,
+    breaches: { episodeShare: count ? breached / count : 0, tickShare },
     meanEpisodeS: count ? flightS / count : Number.NaN,
     meanEnergyWh: count ? episodes.reduce((s, e) => s + e.energyWh, 0) / count : Number.NaN,
     ticks,

@@ -1,3 +1,5 @@
+import type { ValidationResult } from './validate.js';
+
 /** One row of the learning curve: what an iteration collected and how the update went. */
 export interface IterationRecord {
   readonly iteration: number;
@@ -11,6 +13,10 @@ export interface IterationRecord {
   readonly costRate: number;
   readonly breachRate: number;
   readonly interventionRate: number;
+  /** Share of ticks where the env's box layer rate-limited the sampled setpoint. */
+  readonly rateLimitRate?: number;
+  /** Smoothness loss of the mean setpoint (last minibatch). */
+  readonly smoothLoss?: number;
   readonly lambda: number;
   readonly std: number;
   readonly approxKl: number;
@@ -19,4 +25,6 @@ export interface IterationRecord {
   readonly envStepsPerS: number;
   /** PPO gradient steps (minibatches) per second of update time. */
   readonly gradientStepsPerS: number;
+  /** The mean policy's validation, on the iterations that had one. */
+  readonly validation?: ValidationResult;
 }

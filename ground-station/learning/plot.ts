@@ -63,68 +63,67 @@ function barPanel(top: number, title: string, bars: readonly [string, number][],
   return parts.join('');
 }
 
-/** One SVG with the learning curve (when a history is given) and the evaluation (when a report is given). */
-export function trainingPlotSvg(history: readonly IterationRecord[] | null, evaluation: SectionReport | null): string {
+function isSectionList(x: SectionReport | readonly SectionReport[]): x is readonly SectionReport[] {
+  return Array.isArray(x);
+}
+
+/** One SVG with the learning curve (when a history is given) and the evaluation sections (when given). */
+export function trainingPlotSvg(
+  history: readonly IterationRecord[] | null,
+  evaluation: SectionReport | readonly SectionReport[] | null,
+): string {
   const panels: string[] = [];
   let y = 10;
   if (history && history.length > 0) {
     const xs = history.map((r) => r.envSteps);
-    panels.push(
-      linePanel(
-        y,
-        'Success rate (training episodes)',
-        xs,
-        history.map((r) => r.successRate),
-        '#1a7f37',
-        [0, 1],
-      ),
-    );
-    y += PANEL_H;
-    panels.push(
-      linePanel(
-        y,
-        'Cost per tick (breach or barrier intervention)',
-        xs,
-        history.map((r) => r.costRate),
-        '#cf222e',
-      ),
-    );
-    y += PANEL_H;
-    panels.push(
-      linePanel(
-        y,
-        'Mean episode return',
-        xs,
-        history.map((r) => r.meanReturn),
-        '#0969da',
-      ),
-    );
-    y += PANEL_H;
-    panels.push(
-      linePanel(
-        y,
-        'Lagrange multiplier',
-        xs,
-        history.map((r) => r.lambda),
-        '#8250df',
-      ),
-    );
-    y += PANEL_H;
-  }
-  if (evaluation) {
-    const bars: [string, number][] = [
-      ['success rate', evaluation.successRate],
-      ['episodes with a breach', evaluation.breaches.episodeShare],
-      ...Object.entries(evaluation.interventionShare).map(([k, v]): [string, number] => [`${k} interventions`, v]),
-      ...Object.entries(evaluation.breaches.tickShare).map(([k, v]): [string, number] => [`${k} breach ticks`, v]),
+    const validated = history.filter((r) => r.validation);
+    const vx = validated.map((r) => r.envSteps);
+    const curves: [string, readonly number[], readonly number[], string, [number, number]?][] = [
+      ['Success rate (training episodes, noisy policy)', xs, history.map((r) => r.successRate), '#1a7f37', [0, 1]],
     ];
-    const t = evaluation.timeToDeliverS;
+    if (validated.length > 0) {
+      curves.push(
+        [
+          'Success rate of the mean policy (validation, what is exported)',
+          vx,
+          validated.map((r) => r.validation?.successRate ?? Number.NaN),
+          '#1a7f37',
+          [0, 1],
+        ],
+        [
+          'Mean policy: share of ticks rate-limited or barrier-changed (validation)',
+          vx,
+          validated.map((r) => r.validation?.interventionShare ?? Number.NaN),
+          '#bc4c00',
+        ],
+      );
+    }
+    curves.push(
+      ['Cost per tick (breach or barrier intervention)', xs, history.map((r) => r.costRate), '#cf222e'],
+      ['Mean episode return', xs, history.map((r) => r.meanReturn), '#0969da'],
+      ['Lagrange multiplier', xs, history.map((r) => r.lambda), '#8250df'],
+    );
+    for (const [title, cx, cy, colour, fixed] of curves) {
+      panels.push(linePanel(y, title, cx, cy, colour, fixed));
+      y += PANEL_H;
+    }
+  }
+  const sections: readonly SectionReport[] =
+    evaluation === null ? [] : isSectionList(evaluation) ? evaluation : [evaluation];
+  for (const section of sections) {
+    const bars: [string, number][] = [
+      ['success rate', section.successRate],
+      ['episodes with a breach', section.breaches.episodeShare],
+      ...Object.entries(section.interventionShare).map(([k, v]): [string, number] => [`${k} interventions`, v]),
+      ...Object.entries(section.breaches.tickShare).map(([k, v]): [string, number] => [`${k} breach ticks`, v]),
+    ];
+    const t = section.timeToDeliverS;
     const note =
-      `${evaluation.episodes} episodes (${evaluation.section}); cost ${evaluation.cost.perTick.toFixed(4)}/tick; ` +
+      `${section.episodes} episodes; cost ${section.cost.perTick.toFixed(4)}/tick; ` +
       (t
         ? `time to deliver mean ${t.mean.toFixed(1)} s, p50 ${t.p50.toFixed(1)} s, p95 ${t.p95.toFixed(1)} s`
         : 'no delivery');
-    panels.push(barPanel(y, 'Evaluation (shares of episodes or of ticks)', bars, note));
+    panels.push(barPanel(y, `Evaluation: ${section.section} (shares of episodes or of ticks)`, bars, note));
     y += 50 + bars.length * 18;
   }
   const style =

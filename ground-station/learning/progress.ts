@@ -22,10 +22,14 @@ export function formatDuration(s: number): string {
 export function progressLine(r: IterationRecord, total: number, width = 20): string {
   const filled = Math.round((width * r.iteration) / total);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(Math.max(0, width - filled))}]`;
+  const v = r.validation;
+  const validation = v
+    ? ` | mean policy: success ${pct(v.successRate)}, rate-limited ${pct(v.rateLimitShare)}, barrier ${pct(v.barrierShare)}`
+    : '';
   return (
     `${bar} it ${r.iteration}/${total} ${human(r.envSteps)} steps (${human(Math.round(r.envStepsPerS))}/s) | ` +
     `return ${r.meanReturn.toFixed(2)} | cost ${r.costRate.toFixed(4)}/tick | success ${pct(r.successRate)} | ` +
-    `lambda ${r.lambda.toFixed(3)} | std ${r.std.toFixed(3)} | ${formatDuration(r.wallS)}`
+    `lambda ${r.lambda.toFixed(3)} | std ${r.std.toFixed(3)} | ${formatDuration(r.wallS)}${validation}`
   );
 }
 

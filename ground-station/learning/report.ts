@@ -1,6 +1,8 @@
 /** Human-readable lines of an evaluation report and the metrics a model carries in its metadata. */
-import type { EvaluationReport, SectionReport } from './evaluate.js';
+import type { InterventionLayer } from '../../shared/experience/index.js';
+import type { EvaluationReport, SectionReport, VectorisedReport } from './evaluate.js';
 import { formatDuration } from './progress.js';
+import type { SitlReport } from './sitl-eval/index.js';
 import type { TrainResult } from './trainer.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(x < 0.01 && x > 0 ? 3 : 1)}%`;
@@ -25,7 +27,45 @@ export function sectionLines(r: SectionReport): string[] {
 export function evaluationLines(report: EvaluationReport): string[] {
   const lines = [`policy ${report.policy.source} (sha256 ${report.policy.sha256.slice(0, 12)})`];
   for (const section of Object.values(report.sections)) lines.push(...sectionLines(section));
+  const h = headline(report);
+  lines.push(
+    `headline (${h.summaryFrom}): success ${pct(h.successRate)}, interventions ${pct(h.interventionShare)} of policy ` +
+      `ticks, breaches with the filter on ${h.breachesFilterOn}, with it off ${h.breachesFilterOff ?? 'not measured'}`,
+  );
   return lines;
+}
+
+/** The figures the issue's targets are stated in, from the SITL section when there is one. */
+export interface Headline {
+  /** Which section they come from: 'sitl', else the vectorised one. */
+  readonly summaryFrom: string;
+  readonly successRate: number;
+  /** Share of the policy's ticks on which any layer changed its setpoint (the monitor's overrides aside). */
+  readonly interventionShare: number;
+  readonly interventionShareByLayer: Readonly<Record<InterventionLayer, number>>;
+  /** Deliveries with any breach, the onboard safety filter on (SITL: judged on the true position). */
+  readonly breachesFilterOn: number;
+  /** Vectorised deliveries with any breach flown by the raw policy (null when not flown). */
+  readonly breachesFilterOff: number | null;
+  readonly timeToDeliverS: SectionReport['timeToDeliverS'];
+}
+
+export function headline(report: EvaluationReport): Headline {
+  const sitl = report.sections.sitl as SitlReport | undefined;
+  const vec = report.sections.vectorised as VectorisedReport | undefined;
+  const off = report.sections['vectorised-filter-off'] as VectorisedReport | undefined;
+  const from: SectionReport | undefined = sitl ?? vec;
+  const any = sitl ? sitl.interventionShareAny : (vec?.interventionShareAny ?? Number.NaN);
+  const on = sitl ? sitl.breachesFilterOn : (vec?.breachEpisodes ?? Number.NaN);
+  return {
+    summaryFrom: from?.section ?? 'none',
+    successRate: from?.successRate ?? Number.NaN,
+    interventionShare: any,
+    interventionShareByLayer: (from?.interventionShare ?? {}) as Record<InterventionLayer, number>,
+    breachesFilterOn: on,
+    breachesFilterOff: off ? off.breachEpisodes : null,
+    timeToDeliverS: from?.timeToDeliverS ?? null,
+  };
 }
 
 /** The metrics written into the exported models' aerie.metrics (numbers only). */
@@ -36,6 +76,11 @@ export function modelMetrics(train: TrainResult, evaluation: SectionReport | nul
     train_wall_s: Math.round(train.wallS * 10) / 10,
   };
   const last = train.history.at(-1);
+  if (train.best) {
+    m.train_best_iteration = train.best.iteration;
+    m.validation_success_rate = train.best.validation.successRate;
+    m.validation_intervention_share = train.best.validation.interventionShare;
+  }
   if (last) {
     m.train_success_rate = last.successRate;
     m.train_cost_per_tick = last.costRate;
@@ -47,6 +92,7 @@ export function modelMetrics(train: TrainResult, evaluation: SectionReport | nul
     m.eval_cost_per_tick = evaluation.cost.perTick;
     m.eval_breach_episode_share = evaluation.breaches.episodeShare;
     m.eval_barrier_intervention_share = evaluation.interventionShare.barrier;
+    m.eval_box_intervention_share = evaluation.interventionShare.box;
     if (evaluation.timeToDeliverS) m.eval_time_to_deliver_mean_s = evaluation.timeToDeliverS.mean;
   }
   for (const [k, v] of Object.entries(m)) if (!Number.isFinite(v)) delete m[k];
@@ -55,9 +101,16 @@ export function modelMetrics(train: TrainResult, evaluation: SectionReport | nul
 
 export function trainingLines(r: TrainResult): string[] {
   const last = r.history.at(-1);
+  const b = r.best;
   return [
     `trained ${r.iterations} iterations, ${r.envSteps} env steps in ${formatDuration(r.wallS)} (stopped by ${r.stoppedBy})`,
-    ...(r.wallSToTarget !== null ? [`target reached after ${formatDuration(r.wallSToTarget)}`] : []),
+    ...(r.wallSToTarget !== null ? [`success target reached after ${formatDuration(r.wallSToTarget)}`] : []),
+    ...(b
+      ? [
+          `best validated mean policy: iteration ${b.iteration}, success ${pct(b.validation.successRate)}, ` +
+            `rate-limited ${pct(b.validation.rateLimitShare)}, barrier ${pct(b.validation.barrierShare)} of ticks`,
+        ]
+      : []),
     ...(last
       ? [
           `last iteration: success ${pct(last.successRate)}, cost ${last.costRate.toFixed(4)}/tick, lambda ${last.lambda.toFixed(3)}`,

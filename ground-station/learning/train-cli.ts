@@ -106,7 +106,10 @@ export async function main(argv: string[]): Promise<number> {
       envSteps: result.envSteps,
       wallS: result.wallS,
       wallSToTarget: result.wallSToTarget,
+      exported:
+        result.best && config.train.keepBest ? { iteration: result.best.iteration, ...result.best.validation } : null,
       offline: result.offline,
+      teacherStart: result.teacherStart,
       metrics,
       evaluation,
     };

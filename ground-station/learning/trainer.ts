@@ -13,13 +13,15 @@ import { DeliveryEnv, type EpisodeSummary } from './env/delivery-env.js';
 import type { IterationRecord } from './history.js';
 import { initTf } from './nn/tf.js';
 import { type OfflineStats, offlinePretrain } from './offline.js';
-import { Agent } from './ppo/agent.js';
+import { Agent, type PolicySnapshot } from './ppo/agent.js';
 import { RolloutBuffer } from './ppo/buffer.js';
 import { collectRollout } from './ppo/rollout.js';
 import { StateRng } from './ppo/state-rng.js';
 import { ppoUpdate, shieldUpdate, updateLagrange } from './ppo/update.js';
 import { type ProgressSink, silentProgress } from './progress.js';
+import { type TeacherStartStats, teacherStart } from './teacher-start.js';
 import { configHash, type TrainConfig } from './train-config.js';
+import { type ValidationResult, validatePolicy, validationScore } from './validate.js';
 
 const log = componentLogger('trainer');
 
@@ -47,6 +49,9 @@ export interface TrainResult {
   readonly wallSToTarget: number | null;
   readonly history: readonly IterationRecord[];
   readonly offline: OfflineStats | null;
+  readonly teacherStart: TeacherStartStats | null;
+  /** The best validated policy (null without validation). */
+  readonly best: { readonly iteration: number; readonly validation: ValidationResult } | null;
 }
 
 /** Keys that may change between a checkpoint and its resumption (how long to go on, not what is learned). */
@@ -58,7 +63,22 @@ const RESUMABLE_KEYS = [
   'stopAfterIterations',
   'checkpointEvery',
   'finalEvalEpisodes',
+  'validateEvery',
+  'validateEpisodes',
+  'targetInterventionShare',
+  'keepBest',
 ] as const;
+
+/** The best validated policy so far (what is exported with keepBest). */
+export interface BestPolicy {
+  readonly iteration: number;
+  readonly score: number;
+  readonly validation: ValidationResult;
+  readonly snapshot: PolicySnapshot;
+}
+
+/** Scenario seed of the validation deliveries: fixed for a run, apart from training's and the final evaluation's. */
+export const VALIDATION_SEED_OFFSET = 2_000_003;
 
 function learningHash(config: TrainConfig): string {
   const train: Record<string, unknown> = { ...config.train };
@@ -76,6 +96,8 @@ export class Trainer {
   lambda: number;
   history: IterationRecord[] = [];
   offline: OfflineStats | null = null;
+  teacherStartStats: TeacherStartStats | null = null;
+  best: BestPolicy | null = null;
   readonly #buffer: RolloutBuffer;
   readonly #rng: StateRng;
   readonly #progress: ProgressSink;
@@ -105,8 +127,21 @@ export class Trainer {
   static async create(options: TrainerOptions): Promise<Trainer> {
     await initTf();
     const trainer = new Trainer(options);
+    const t = trainer.config.train;
     if (options.resume) {
       trainer.#restore(options.resume);
+    } else if (
+      t.teacherStartSteps > 0 &&
+      t.teacherStartEpochs > 0 &&
+      !(options.dataset && options.dataset.length > 0)
+    ) {
+      const stats = teacherStart(trainer.agent, trainer.env, trainer.config, trainer.#rng);
+      trainer.teacherStartStats = stats;
+      trainer.envSteps += stats.samples;
+      trainer.#progress.message(
+        `kickstarted start: the teacher flew ${stats.samples} steps (${stats.episodes} episodes, ` +
+          `${(100 * stats.teacherSuccessRate).toFixed(0)}% delivered), clone loss ${stats.cloneLoss.toFixed(4)}`,
+      );
     } else if (options.dataset && options.dataset.length > 0) {
       trainer.offline = offlinePretrain(trainer.agent, options.dataset, trainer.config, trainer.#rng);
       trainer.#progress.message(
@@ -128,13 +163,27 @@ export class Trainer {
   iterate(): IterationRecord {
     const t = this.config.train;
     const t0 = this.#clock();
-    const stats = collectRollout(this.env, this.agent, this.#buffer, this.#rng);
+    const progressBefore = Math.min(1, this.iteration / t.iterations);
+    const teacherCoef = t.teacherCoef * Math.max(0, 1 - progressBefore / t.teacherDecay);
+    const stats = collectRollout(this.env, this.agent, this.#buffer, this.#rng, teacherCoef > 0);
     const collectS = this.#clock() - t0;
     this.lambda = updateLagrange(this.lambda, stats.costRate, t);
-    this.agent.optimizer.learningRate =
-      t.learningRate * (1 - ((1 - t.learningRateEnd) * this.iteration) / t.iterations);
+    const progress = Math.min(1, this.iteration / t.iterations);
+    this.agent.optimizer.learningRate = t.learningRate * (1 - (1 - t.learningRateEnd) * progress);
+    // Anneal the noise: the exported policy is the mean, so the noisy policy must end up flying like it.
+    const startMax = t.initialStd * 2;
+    const annealed = Math.min(1, progress / t.stdAnnealShare);
+    this.agent.maxStd = t.finalMaxStd > 0 ? startMax + (t.finalMaxStd - startMax) * annealed : startMax;
+    this.agent.clampStd();
     const t1 = this.#clock();
-    const update = ppoUpdate(this.agent, this.#buffer, this.lambda, this.gamma, this.#rng);
+    const env = this.config.env;
+    const warm = t.smoothnessWarmup > 0 ? Math.min(1, progress / t.smoothnessWarmup) : 1;
+    const update = ppoUpdate(this.agent, this.#buffer, this.lambda, this.gamma, this.#rng, {
+      coef: t.smoothnessCoef * warm,
+      teacherCoef,
+      limits: this.env.limits,
+      dtS: env.controlDtS,
+    });
     const updateS = this.#clock() - t1;
     const shieldLoss = shieldUpdate(this.agent, this.#buffer, this.config.env.controlDtS, this.#rng);
     // Statistics for the next rollout, after the update, so each update saw the inputs its rollout was acted on.
@@ -154,6 +203,8 @@ export class Trainer {
       costRate: stats.costRate,
       breachRate: stats.breachRate,
       interventionRate: stats.interventionRate,
+      rateLimitRate: stats.rateLimitRate,
+      smoothLoss: update.smoothLoss,
       lambda: this.lambda,
       std: std.reduce((a, b) => a + b, 0) / std.length,
       approxKl: update.approxKl,
@@ -162,16 +213,47 @@ export class Trainer {
       envStepsPerS: this.#buffer.size / Math.max(collectS, 1e-9),
       gradientStepsPerS: update.gradientSteps / Math.max(updateS, 1e-9),
     };
-    this.history.push(record);
+    const validated = this.#validateNow() ? this.validate() : null;
+    const full: IterationRecord = validated ? { ...record, validation: validated } : record;
+    this.history.push(full);
     this.#lastEpisodes.push(eps);
     if (this.#lastEpisodes.length > t.stopAfterIterations) this.#lastEpisodes.shift();
-    return record;
+    return full;
   }
 
-  /** Whether the episodes of the last stopAfterIterations iterations together reach the success target. */
+  #validateNow(): boolean {
+    const t = this.config.train;
+    return t.validateEvery > 0 && (this.iteration % t.validateEvery === 0 || this.iteration === t.iterations);
+  }
+
+  /** Validate the mean policy now; keep it as the best when it scores higher. */
+  validate(): ValidationResult {
+    const t = this.config.train;
+    const v = validatePolicy(this.agent, this.config.env, t.validateEpisodes, t.seed + VALIDATION_SEED_OFFSET);
+    const score = validationScore(v, t.targetInterventionShare);
+    if (this.best === null || score > this.best.score) {
+      this.best = { iteration: this.iteration, score, validation: v, snapshot: this.agent.snapshot() };
+    }
+    return v;
+  }
+
+  /** The last validation, if the last iteration had one. */
+  get lastValidation(): ValidationResult | null {
+    return this.history.at(-1)?.validation ?? null;
+  }
+
+  /**
+   * Whether the success target is reached: by the last validation when validating (the policy that ships), else by
+   * the training episodes of the last stopAfterIterations iterations together.
+   */
   atSuccessTarget(): boolean {
     const t = this.config.train;
-    if (t.targetSuccess <= 0 || this.#lastEpisodes.length < t.stopAfterIterations) return false;
+    if (t.targetSuccess <= 0) return false;
+    if (t.validateEvery > 0) {
+      const v = this.lastValidation;
+      return v !== null && v.successRate >= t.targetSuccess;
+    }
+    if (this.#lastEpisodes.length < t.stopAfterIterations) return false;
     const eps = this.#lastEpisodes.flat();
     return eps.length > 0 && eps.filter((e) => e.success).length / eps.length >= t.targetSuccess;
   }
@@ -179,6 +261,15 @@ export class Trainer {
   /** The success target, and the cost per tick of those iterations at or below targetCostRate: time to stop. */
   atTarget(): boolean {
     const t = this.config.train;
+    if (t.validateEvery > 0) {
+      const v = this.lastValidation;
+      return (
+        this.atSuccessTarget() &&
+        v !== null &&
+        v.interventionShare <= t.targetInterventionShare &&
+        v.costPerTick <= t.targetCostRate
+      );
+    }
     const recent = this.history.slice(-t.stopAfterIterations);
     const cost = recent.reduce((s, r) => s + r.costRate, 0) / Math.max(recent.length, 1);
     return this.atSuccessTarget() && cost <= t.targetCostRate;
@@ -213,6 +304,8 @@ export class Trainer {
       wallSToTarget,
       history: this.history,
       offline: this.offline,
+      teacherStart: this.teacherStartStats,
+      best: this.best ? { iteration: this.best.iteration, validation: this.best.validation } : null,
     };
   }
 
@@ -228,6 +321,7 @@ export class Trainer {
       agent: this.agent.state(),
       env: this.env.saveState(),
       history: this.history,
+      best: this.best,
     };
   }
 
@@ -250,12 +344,19 @@ export class Trainer {
     this.envSteps = cp.envSteps;
     this.lambda = cp.lambda;
     this.history = [...cp.history];
+    this.best = cp.best ?? null;
     this.#wallOffsetS = cp.wallS;
     this.#startS = this.#clock();
   }
 
   /** The policy and shield as ONNX, with the contract's metadata and the given final metrics. */
   exportModels(metrics: Record<string, number>): { policy: Uint8Array; shield: Uint8Array } {
+    const best = this.config.train.keepBest ? this.best : null;
+    if (best) return this.agent.withSnapshot(best.snapshot, () => this.#export(metrics, best.iteration));
+    return this.#export(metrics, this.iteration);
+  }
+
+  #export(metrics: Record<string, number>, iteration: number): { policy: Uint8Array; shield: Uint8Array } {
     const metadata = {
       [METADATA_KEYS.trainingConfigHash]: this.configHash,
       [METADATA_KEYS.metrics]: JSON.stringify(metrics),
@@ -264,7 +365,7 @@ export class Trainer {
     return {
       policy: this.agent.exportPolicy({
         ...metadata,
-        [METADATA_KEYS.description]: `PPO-Lagrangian delivery policy, ${this.iteration} iterations, ${this.envSteps} env steps.`,
+        [METADATA_KEYS.description]: `PPO-Lagrangian delivery policy, iteration ${iteration} of a ${this.iteration}-iteration run (${this.envSteps} env steps).`,
       }),
       shield: this.agent.exportShield(metadata),
     };

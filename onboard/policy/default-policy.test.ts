@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MULTIROTOR, MultirotorFleet, withParams } from '../../shared/dynamics/index.js';
 import { EMPTY_AIRSPACE, type Ned } from '../../shared/geo/index.js';
 import {
   actionToVelocityNedMS,
@@ -11,15 +12,24 @@ import {
   OBSERVATION_SIZE,
   type VelocityNedTuple,
 } from '../../shared/policy/index.js';
+import { applyBox, DEFAULT_SAFETY_CONFIG } from '../safety/index.js';
 import {
   DEFAULT_POLICY_RELATIVE_PATH,
   defaultPolicyPath,
+  defaultShieldPath,
+  GO_TO_GOAL_RELATIVE_PATH,
+  goToGoalPolicyPath,
+  loadDefaultPolicy,
+  loadGoToGoalPolicy,
   loadPolicy,
+  loadShield,
   type PolicyRunner,
-  writeDefaultPolicyFile,
+  writeGoToGoalPolicyFile,
 } from './index.js';
 
 const limits = { maxHorizontalMS: 10, maxUpMS: 3, maxDownMS: 2 };
+/** The onboard control loop's action scales (its config defaults). */
+const onboardLimits = { maxHorizontalMS: 10, maxUpMS: 3, maxDownMS: 1.5 };
 
 interface FlightLog {
   arrivedAtS: number | null;
@@ -132,13 +142,13 @@ describe('go-to-goal policy', () => {
   });
 });
 
-describe('default policy file', () => {
+describe('go-to-goal policy file', () => {
   it('writes the generated model once, leaves an identical file alone, and the file loads', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'aerie-default-policy-'));
     try {
       const path = join(dir, 'policies', 'go-to-goal.onnx');
-      expect(await writeDefaultPolicyFile(path)).toEqual({ path, written: true });
-      expect(await writeDefaultPolicyFile(path)).toEqual({ path, written: false });
+      expect(await writeGoToGoalPolicyFile(path)).toEqual({ path, written: true });
+      expect(await writeGoToGoalPolicyFile(path)).toEqual({ path, written: false });
       expect(Buffer.compare(await readFile(path), buildGoToGoalModel())).toBe(0);
       const policy = await loadPolicy(path);
       expect(policy.info.name).toBe('go-to-goal');
@@ -148,12 +158,105 @@ describe('default policy file', () => {
     }
   });
 
-  it(`generates ${DEFAULT_POLICY_RELATIVE_PATH} in the package from its generator`, async () => {
+  it(`generates ${GO_TO_GOAL_RELATIVE_PATH} in the package from its generator`, async () => {
     // The tests are what (re)generate the shipped file: it is written when missing or stale, never hand-edited.
-    const path = defaultPolicyPath();
-    expect(path.endsWith(DEFAULT_POLICY_RELATIVE_PATH)).toBe(true);
-    await writeDefaultPolicyFile(path);
+    const path = goToGoalPolicyPath();
+    expect(path.endsWith(GO_TO_GOAL_RELATIVE_PATH)).toBe(true);
+    await writeGoToGoalPolicyFile(path);
     expect(existsSync(path)).toBe(true);
     expect(Buffer.compare(await readFile(path), buildGoToGoalModel())).toBe(0);
   });
 });
+
+describe('the shipped default policy', () => {
+  it(`is the trained model at ${DEFAULT_POLICY_RELATIVE_PATH}, with its shield and training config beside it`, async () => {
+    const path = defaultPolicyPath();
+    expect(path.endsWith(DEFAULT_POLICY_RELATIVE_PATH)).toBe(true);
+    expect(existsSync(join(dirname(path), 'config.json'))).toBe(true);
+    const policy = await loadDefaultPolicy();
+    expect(policy.info.name).toBe('ppo-lagrangian-delivery');
+    expect(policy.info.metadata['aerie.training_config_hash']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    await policy.release();
+    const shield = await loadShield(defaultShieldPath());
+    expect(shield.info.kind).toBe('shield');
+    await shield.release();
+  });
+
+  it('takes a leg over from the climb, ramps its setpoint and stops at the goal', async () => {
+    const goal = { n: -70, e: 95, d: -30 };
+    const policy = await loadDefaultPolicy();
+    const log = await flyHandover(policy, goal, 60);
+    await policy.release();
+    // Arrived as the mission needs it: within its 2 m radius, slow, at cruise altitude.
+    expect(log.arrivedAtS).not.toBeNull();
+    expect(log.arrivedAtS!).toBeLessThan(40); // 118 m at up to 10 m/s, with the ramps
+    // Onboard, every tick the box layer has to rate-limit is an intervention: the trained policy ramps its own
+    // setpoint, where the go-to-goal stand-in jumps and leaves the ramp to the filter.
+    const jumping = await loadGoToGoalPolicy();
+    const stand = await flyHandover(jumping, goal, 60);
+    await jumping.release();
+    const share = log.rateLimitedTicks / log.ticks;
+    expect(share).toBeLessThan(0.1);
+    expect(stand.rateLimitedTicks / stand.ticks).toBeGreaterThan(3 * share);
+  });
+});
+
+interface HandoverLog {
+  arrivedAtS: number | null;
+  ticks: number;
+  rateLimitedTicks: number;
+}
+
+/**
+ * The multirotor model sitl/ flies (shared/dynamics), at 50 Hz, handed over as the mission hands a cruise leg to the
+ * policy (0.5 m below cruise altitude, climbing at 2 m/s, that climb the last setpoint), with the onboard box layer
+ * between the policy and the vehicle, as the safety filter runs it.
+ */
+async function flyHandover(policy: PolicyRunner, goal: Ned, seconds: number): Promise<HandoverLog> {
+  const dtS = 0.02;
+  const fleet = new MultirotorFleet(1, withParams({ ...DEFAULT_MULTIROTOR, maxHorizontalSpeedMS: 10 }), 1);
+  fleet.resetVehicle(0, { positionNedM: [0, 0, goal.d + 0.5] });
+  fleet.velocityNedMS[2] = -2;
+  fleet.velocitySetpointNedMS[2] = -2;
+  let previous: Ned = { n: 0, e: 0, d: -2 };
+  const obs = new Float32Array(OBSERVATION_SIZE);
+  const setpoint: VelocityNedTuple = [0, 0, 0];
+  const log: HandoverLog = { arrivedAtS: null, ticks: 0, rateLimitedTicks: 0 };
+  for (let step = 0; step * dtS < seconds && log.arrivedAtS === null; step++) {
+    const p = fleet.positionNedM;
+    const v = fleet.velocityNedMS;
+    const position = { n: p[0], e: p[1], d: p[2] };
+    const velocity = { n: v[0], e: v[1], d: v[2] };
+    buildObservation(
+      {
+        positionNedM: position,
+        velocityNedMS: velocity,
+        rollRad: fleet.rollRad[0],
+        pitchRad: fleet.pitchRad[0],
+        yawRad: fleet.yawRad[0],
+        goalNedM: goal,
+        altitudeAboveGroundM: -p[2],
+        windEstimateNedMS: null,
+        airspace: EMPTY_AIRSPACE,
+        neighbours: [],
+        batteryRemainingFraction: 0.9,
+      },
+      obs,
+    );
+    const r = await policy.runWithDeadline(obs, 1000);
+    if (!r.ok) throw new Error(`policy fault: ${r.reason}`);
+    actionToVelocityNedMS(r.action, onboardLimits, setpoint);
+    const proposed = { n: setpoint[0], e: setpoint[1], d: setpoint[2] };
+    const boxed = applyBox(proposed, previous, dtS, DEFAULT_SAFETY_CONFIG, true);
+    log.ticks++;
+    if (boxed.interventions.length > 0) log.rateLimitedTicks++;
+    previous = boxed.velocityNedMS;
+    fleet.velocitySetpointNedMS.set([previous.n, previous.e, previous.d]);
+    fleet.step(dtS);
+    const speedMS = Math.hypot(v[0], v[1], v[2]);
+    if (Math.hypot(goal.n - p[0], goal.e - p[1]) <= 2 && Math.abs(goal.d - p[2]) <= 2 && speedMS <= 2) {
+      log.arrivedAtS = step * dtS;
+    }
+  }
+  return log;
+}

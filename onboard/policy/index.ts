@@ -5,10 +5,15 @@
  */
 export {
   DEFAULT_POLICY_RELATIVE_PATH,
+  DEFAULT_SHIELD_RELATIVE_PATH,
   defaultPolicyPath,
+  defaultShieldPath,
+  GO_TO_GOAL_RELATIVE_PATH,
+  goToGoalPolicyPath,
   loadDefaultPolicy,
+  loadGoToGoalPolicy,
   packageRoot,
-  writeDefaultPolicyFile,
+  writeGoToGoalPolicyFile,
 } from './default-policy.js';
 export { type LoadOptions, loadPolicy, loadShield, type ModelSource, SESSION_OPTIONS } from './load.js';
 export type { ModelInfo } from './model-info.js';

@@ -2,7 +2,7 @@ import type * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ABSENT_OBSERVATION, observationIndex, POLICY_INTERFACE } from '../../shared/policy/index.js';
 import { nanWhenFlyingSouthPolicyModel } from '../../shared/policy/test-models.js';
-import { loadDefaultPolicy, loadPolicy, type MicrosecondClock, type ModelInfo, PolicyRunner } from './index.js';
+import { loadGoToGoalPolicy, loadPolicy, type MicrosecondClock, type ModelInfo, PolicyRunner } from './index.js';
 
 const observation = (edit: (obs: Float32Array) => void = () => {}): Float32Array => {
   const obs = Float32Array.from(ABSENT_OBSERVATION);
@@ -35,7 +35,7 @@ function fakeSession(run: () => Promise<void>): ort.InferenceSession {
 
 describe('PolicyRunner.runWithDeadline', () => {
   it('returns the action and its latency, and counts the run', async () => {
-    const policy = await loadDefaultPolicy();
+    const policy = await loadGoToGoalPolicy();
     const r = await policy.runWithDeadline(
       observation((o) => (o[observationIndex('goal_n')] = 0.5)),
       1000,
@@ -50,11 +50,11 @@ describe('PolicyRunner.runWithDeadline', () => {
   });
 
   it('reports an answer later than its deadline as a deadline fault', async () => {
-    const policy = await loadDefaultPolicy({ clock: steppingClock(5000) });
+    const policy = await loadGoToGoalPolicy({ clock: steppingClock(5000) });
     const r = await policy.runWithDeadline(observation(), 2);
     expect(r).toMatchObject({ ok: false, reason: 'deadline', detail: 'answered after 5000 us, deadline 2 ms' });
     // With a deadline of 0 no real inference can be on time, whatever the machine.
-    const real = await loadDefaultPolicy();
+    const real = await loadGoToGoalPolicy();
     expect(await real.runWithDeadline(observation(), 0)).toMatchObject({ ok: false, reason: 'deadline' });
     expect(real.counters.deadline).toBe(1);
     await Promise.all([policy.release(), real.release()]);
@@ -117,7 +117,7 @@ describe('PolicyRunner.runWithDeadline', () => {
   });
 
   it('refuses a non-finite or wrongly sized observation before running, and a released runner', async () => {
-    const policy = await loadDefaultPolicy();
+    const policy = await loadGoToGoalPolicy();
     expect(
       await policy.runWithDeadline(
         observation((o) => (o[observationIndex('velocity_n')] = Number.NaN)),
@@ -135,7 +135,7 @@ describe('PolicyRunner.runWithDeadline', () => {
   });
 
   it('returns a fresh action each time (the runner reuses its tensors, not the caller results)', async () => {
-    const policy = await loadDefaultPolicy();
+    const policy = await loadGoToGoalPolicy();
     const a = await policy.run(observation((o) => (o[observationIndex('goal_e')] = 0.3)));
     const b = await policy.run(observation((o) => (o[observationIndex('goal_e')] = -0.7)));
     expect(a).not.toBe(b);

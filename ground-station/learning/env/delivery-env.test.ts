@@ -85,6 +85,53 @@ describe('DeliveryEnv', () => {
     expect(Array.from(c.fleet.positionNedM)).toEqual(Array.from(a.fleet.positionNedM));
   });
 
+  it('starts each leg as the mission hands it over, and flies the setpoint through the onboard box layer', () => {
+    const cfg = shortEnv({ zoneMaxCount: 0, neighbourMaxCount: 0, handoverProbability: 1, rateLimit: true });
+    const env = new DeliveryEnv(4, cfg, 9, { autoReset: false });
+    const f = env.fleet;
+    for (let i = 0; i < 4; i++) {
+      // Half a metre under cruise altitude, still climbing, that climb the setpoint the rate limit starts from.
+      expect(f.positionNedM[3 * i + 2]).toBeCloseTo(-(env.state.cruiseAltM[i] - cfg.handoverBelowM), 9);
+      expect(f.velocityNedMS[3 * i + 2]).toBe(-cfg.handoverClimbMS);
+      expect(Array.from(env.state.prevFlownNedMS.subarray(3 * i, 3 * i + 3))).toEqual([0, 0, -cfg.handoverClimbMS]);
+      expect(env.legStart[i]).toBe(1);
+    }
+    const obs = new Float32Array(4 * OBSERVATION_SIZE);
+    const actions = new Float32Array(12);
+    const dtS = 0.1;
+    const maxStepMS = 2.5 * dtS; // the onboard filter's default rate limit, 2.5 m/s^2
+    const legStarts: number[] = [];
+    let prev = Array.from(env.state.prevFlownNedMS);
+    let limited = 0;
+    const done: EpisodeSummary[] = [];
+    for (let t = 0; t < 3000 && env.activeCount > 0; t++) {
+      goToGoalActions(env, obs, actions);
+      const active = Array.from(env.state.active);
+      env.step(actions, dtS);
+      const sp = env.fleet.velocitySetpointNedMS;
+      for (let i = 0; i < 4; i++) {
+        if (active[i] === 0) continue;
+        const dh = Math.hypot(sp[3 * i] - prev[3 * i], sp[3 * i + 1] - prev[3 * i + 1]);
+        if (env.legStart[i] === 0) {
+          expect(dh).toBeLessThanOrEqual(maxStepMS + 1e-9);
+          expect(Math.abs(sp[3 * i + 2] - prev[3 * i + 2])).toBeLessThanOrEqual(maxStepMS + 1e-9);
+        } else {
+          legStarts.push(t);
+        }
+        if (env.rateLimitMS[i] > 0) limited++;
+      }
+      prev = Array.from(env.state.prevFlownNedMS);
+      done.push(...env.takeFinished());
+    }
+    expect(done).toHaveLength(4);
+    expect(done.every((e) => e.success)).toBe(true);
+    // The go-to-goal controller jumps its setpoint: the box layer shapes it, and each episode counts those ticks.
+    expect(limited).toBeGreaterThan(0);
+    expect(done.reduce((a, e) => a + e.rateLimitTicks, 0)).toBe(limited);
+    // The return leg began with a handover too (after the drop point), climbing again.
+    expect(legStarts.length).toBe(4);
+  });
+
   it('refuses inconsistent configurations', () => {
     expect(() => parseEnvConfig({ deliveryMinM: 300, deliveryMaxM: 100 })).toThrow(/CONFIG_CONFLICT/);
     expect(() => parseEnvConfig({ windSpeed: 3 })).toThrow(/CONFIG_UNKNOWN_KEY/);

@@ -8,6 +8,8 @@
  * Step size: the action is held for dtS (default the config's controlDtS) while the dynamics sub-step at 20 ms.
  * Rewards and penalties are rates times dtS, so the same behaviour earns the same return at 10 Hz or 50 Hz.
  */
+
+import { applyBox, type SafetyConfig } from '../../../onboard/safety/index.js';
 import { DEFAULT_MULTIROTOR, MultirotorFleet, withParams } from '../../../shared/dynamics/index.js';
 import { geofenceMargin } from '../../../shared/geo/index.js';
 import {
@@ -23,7 +25,7 @@ import { createRng, type Rng } from '../../../shared/random/index.js';
 import { BarrierProbe, envSafetyConfig } from './barrier-probe.js';
 import type { EnvConfig } from './env-config.js';
 import { BREACH_KINDS, type BreachKind, EnvState, MAX_NEIGHBOURS, MAX_ZONES, typedArraysOf } from './env-state.js';
-import { goalDistanceM, sampleEpisode, sampleNeighbours, setGoal } from './scenario.js';
+import { beginLeg, goalDistanceM, sampleEpisode, sampleNeighbours, setGoal } from './scenario.js';
 import { createViews, type EnvViews, type MutableNed, refreshAirspace, refreshNeighbours } from './views.js';
 
 export type EpisodeOutcome = 'delivered' | 'timeout' | 'crash' | 'lost';
@@ -44,6 +46,8 @@ export interface EpisodeSummary {
   readonly breachTicks: Readonly<Record<BreachKind, number>>;
   /** Ticks with a would-be barrier intervention (probe). */
   readonly interventionTicks: number;
+  /** Ticks where the env's box layer rate-limited the policy's setpoint (config rateLimit, no filter). */
+  readonly rateLimitTicks: number;
   readonly energyWh: number;
 }
 
@@ -95,12 +99,15 @@ export class DeliveryEnv {
   readonly interventionMS: Float32Array;
   /** Layers the setpoint filter changed on the last step. */
   readonly filterBits: Uint8Array;
+  /** How much (m/s) the env's own box layer (config rateLimit, no filter) changed the policy's setpoint last step. */
+  readonly rateLimitMS: Float32Array;
   readonly limits: VelocityLimits;
   readonly #views: EnvViews[];
   readonly #root: Rng;
   readonly #autoReset: boolean;
   readonly #filter: SetpointFilter | null;
   readonly #probe: BarrierProbe;
+  readonly #safety: SafetyConfig;
   #finished: EpisodeSummary[] = [];
   // Scratch, reused every call.
   readonly #setpoint: VelocityNedTuple = [0, 0, 0];
@@ -140,9 +147,11 @@ export class DeliveryEnv {
     this.breachBits = new Uint8Array(count);
     this.interventionMS = new Float32Array(count);
     this.filterBits = new Uint8Array(count);
+    this.rateLimitMS = new Float32Array(count);
     this.#autoReset = options.autoReset ?? true;
     this.#filter = options.setpointFilter ?? null;
-    this.#probe = new BarrierProbe(envSafetyConfig(config));
+    this.#safety = envSafetyConfig(config);
+    this.#probe = new BarrierProbe(this.#safety);
     this.#views = Array.from({ length: count }, createViews);
     this.#input = {
       positionNedM: this.#pos,
@@ -176,6 +185,11 @@ export class DeliveryEnv {
     const out = this.#finished;
     this.#finished = [];
     return out;
+  }
+
+  /** 1 where the next step is the first of a leg. */
+  get legStart(): Uint8Array {
+    return this.state.legStart;
   }
 
   /** Environments still flying (all, with auto-reset). */
@@ -248,6 +262,7 @@ export class DeliveryEnv {
       this.costs[i] = 0;
       this.breachBits[i] = 0;
       this.interventionMS[i] = 0;
+      this.rateLimitMS[i] = 0;
       this.filterBits[i] = 0;
       if (s.active[i] === 0) {
         sp[3 * i] = 0;
@@ -263,21 +278,42 @@ export class DeliveryEnv {
       proposed.d = this.#setpoint[2];
       const views = this.#views[i];
       this.#loadVehicle(i);
-      if (cfg.barrierProbe) {
-        this.interventionMS[i] = this.#probe.interventionMS(
-          this.#pos,
-          this.#vel,
-          proposed,
-          views.airspace,
-          views.neighbours,
-        );
-      }
       let flown: MutableNed = proposed;
+      const pf = s.prevFlownNedMS;
       if (this.#filter) {
         flown = this.#flown;
         const ctx = { env: this, positionNedM: this.#pos, velocityNedMS: this.#vel, views, dtS };
         this.filterBits[i] = this.#filter.filter(i, proposed, this.#action, flown, ctx);
+      } else if (cfg.rateLimit) {
+        // The onboard box layer itself, from the setpoint flown last step (the mission's climb at a handover).
+        const previous = { n: pf[3 * i], e: pf[3 * i + 1], d: pf[3 * i + 2] };
+        const boxed = applyBox(proposed, previous, dtS, this.#safety, true).velocityNedMS;
+        const clippedMS = Math.hypot(boxed.n - proposed.n, boxed.e - proposed.e, boxed.d - proposed.d);
+        if (clippedMS > 0) {
+          this.rateLimitMS[i] = clippedMS;
+          s.rateLimitTicks[i]++;
+        }
+        flown = this.#flown;
+        flown.n = boxed.n;
+        flown.e = boxed.e;
+        flown.d = boxed.d;
       }
+      if (cfg.barrierProbe) {
+        // What the barrier layer would do to its input: the policy's setpoint after the box layer, as onboard; the
+        // raw setpoint when a filter flies (its would-be interventions on the raw policy are what evaluation reports).
+        const probed = this.#filter ? proposed : flown;
+        this.interventionMS[i] = this.#probe.interventionMS(
+          this.#pos,
+          this.#vel,
+          probed,
+          views.airspace,
+          views.neighbours,
+        );
+      }
+      pf[3 * i] = flown.n;
+      pf[3 * i + 1] = flown.e;
+      pf[3 * i + 2] = flown.d;
+      s.legStart[i] = 0;
       sp[3 * i] = flown.n;
       sp[3 * i + 1] = flown.e;
       sp[3 * i + 2] = flown.d;
@@ -286,7 +322,9 @@ export class DeliveryEnv {
       const dn = proposed.n - ps[3 * i];
       const de = proposed.e - ps[3 * i + 1];
       const dd = proposed.d - ps[3 * i + 2];
-      this.rewards[i] = s.episodeTicks[i] === 0 ? 0 : (-cfg.jerkPenalty * (dn * dn + de * de + dd * dd)) / dtS;
+      this.rewards[i] =
+        (s.episodeTicks[i] === 0 ? 0 : (-cfg.jerkPenalty * (dn * dn + de * de + dd * dd)) / dtS) -
+        cfg.rateLimitPenalty * this.rateLimitMS[i];
       ps[3 * i] = proposed.n;
       ps[3 * i + 1] = proposed.e;
       ps[3 * i + 2] = proposed.d;
@@ -360,6 +398,8 @@ export class DeliveryEnv {
       if (s.leg[i] === 0) s.deliverTimeS[i] = s.timeS[i];
       if (s.leg[i] + 1 < cfg.legs) {
         s.leg[i]++;
+        beginLeg(s, f, i, cfg);
+        this.#loadVehicle(i);
         setGoal(s, i, 0, 0, -s.cruiseAltM[i]);
         s.prevDistanceM[i] = goalDistanceM(s, i, p.n, p.e, p.d, cfg);
         sampleNeighbours(s, i, cfg, this.#episodeRng(i).fork(RETURN_LEG_TAG), p.n, p.e, 0, 0);
@@ -406,6 +446,7 @@ export class DeliveryEnv {
         separation: s.breachTicks[4 * i + 3],
       },
       interventionTicks: s.interventionTicks[i],
+      rateLimitTicks: s.rateLimitTicks[i],
       energyWh: this.fleet.energyUsedWh[i],
     });
     if (this.#autoReset) {

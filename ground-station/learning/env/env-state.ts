@@ -43,6 +43,12 @@ export class EnvState {
   readonly prevDistanceM: Float64Array;
   /** Setpoint of the last step, NED m/s (jerk penalty). */
   readonly prevSetpointNedMS: Float64Array;
+  /** Setpoint flown on the last step (after the box layer), NED m/s: where the rate limit starts from. */
+  readonly prevFlownNedMS: Float64Array;
+  /** 1 where the next step is the first of a leg (the smoothness loss compares it with prevFlownNedMS). */
+  readonly legStart: Uint8Array;
+  /** Bit k set: leg k starts as the mission hands it over (climbing), else hovering. */
+  readonly handoverLegs: Uint8Array;
   /** Episodes started by each environment (its scenario stream is forked by this number). */
   readonly episodeIndex: Uint32Array;
   /** 0 once an environment without auto-reset has finished its episode. */
@@ -54,6 +60,8 @@ export class EnvState {
   /** Ticks with each breach kind, BREACH_KINDS.length per environment. */
   readonly breachTicks: Uint32Array;
   readonly interventionTicks: Uint32Array;
+  /** Ticks where the box layer's rate limit changed the policy's setpoint. */
+  readonly rateLimitTicks: Uint32Array;
   /** Time the drop point was reached, s; NaN before. */
   readonly deliverTimeS: Float64Array;
   readonly deliveryDistanceM: Float64Array;
@@ -77,6 +85,9 @@ export class EnvState {
     this.timeLimitS = new Float64Array(count);
     this.prevDistanceM = new Float64Array(count);
     this.prevSetpointNedMS = new Float64Array(3 * count);
+    this.prevFlownNedMS = new Float64Array(3 * count);
+    this.handoverLegs = new Uint8Array(count);
+    this.legStart = new Uint8Array(count);
     this.episodeIndex = new Uint32Array(count);
     this.active = new Uint8Array(count).fill(1);
     this.episodeReturn = new Float64Array(count);
@@ -84,6 +95,7 @@ export class EnvState {
     this.episodeTicks = new Uint32Array(count);
     this.breachTicks = new Uint32Array(BREACH_KINDS.length * count);
     this.interventionTicks = new Uint32Array(count);
+    this.rateLimitTicks = new Uint32Array(count);
     this.deliverTimeS = new Float64Array(count);
     this.deliveryDistanceM = new Float64Array(count);
   }

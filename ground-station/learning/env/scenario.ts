@@ -78,7 +78,12 @@ export function sampleEpisode(state: EnvState, fleet: MultirotorFleet, i: number
     batteryRemaining: uniform(rng, cfg.batteryMin, 1),
   });
 
+  state.handoverLegs[i] =
+    (rng.next() < cfg.handoverProbability ? 1 : 0) | (rng.next() < cfg.handoverProbability ? 2 : 0);
+  state.prevSetpointNedMS.fill(0, 3 * i, 3 * i + 3);
+  state.prevFlownNedMS.fill(0, 3 * i, 3 * i + 3);
   state.leg[i] = 0;
+  beginLeg(state, fleet, i, cfg);
   setGoal(state, i, state.dropNeM[2 * i], state.dropNeM[2 * i + 1], -alt);
   const p = fleet.positionNedM;
   state.prevDistanceM[i] = goalDistanceM(state, i, p[3 * i], p[3 * i + 1], p[3 * i + 2], cfg);
@@ -86,13 +91,37 @@ export function sampleEpisode(state: EnvState, fleet: MultirotorFleet, i: number
 
   state.timeS[i] = 0;
   state.timeLimitS[i] = timeLimitS(cfg, distanceM);
-  state.prevSetpointNedMS.fill(0, 3 * i, 3 * i + 3);
   state.episodeReturn[i] = 0;
   state.episodeCost[i] = 0;
   state.episodeTicks[i] = 0;
   state.breachTicks.fill(0, 4 * i, 4 * i + 4);
   state.interventionTicks[i] = 0;
+  state.rateLimitTicks[i] = 0;
   state.deliverTimeS[i] = Number.NaN;
+}
+
+/**
+ * Start leg state.leg[i] the way the onboard mission hands a cruise leg to the policy, when this episode drew it so:
+ * after its scripted climb (takeoff, or the climb back from the release hover), handoverBelowM under cruise altitude,
+ * still climbing at handoverClimbMS, with that climb the last setpoint the filter's rate limit starts from. The
+ * descent, release and climb between the legs are not simulated: the vehicle is put where the climb would end, over
+ * the point where it arrived. Otherwise the leg starts from the vehicle's state as it is (hovering at the depot).
+ */
+export function beginLeg(state: EnvState, fleet: MultirotorFleet, i: number, cfg: EnvConfig): void {
+  state.legStart[i] = 1;
+  if ((state.handoverLegs[i] & (1 << state.leg[i])) === 0) return;
+  const climbMS = cfg.handoverClimbMS;
+  fleet.positionNedM[3 * i + 2] = Math.min(0, -(state.cruiseAltM[i] - cfg.handoverBelowM));
+  const v = fleet.velocityNedMS;
+  const sp = fleet.velocitySetpointNedMS;
+  v[3 * i] = 0;
+  v[3 * i + 1] = 0;
+  v[3 * i + 2] = -climbMS;
+  for (const arr of [sp, state.prevFlownNedMS, state.prevSetpointNedMS]) {
+    arr[3 * i] = 0;
+    arr[3 * i + 1] = 0;
+    arr[3 * i + 2] = -climbMS;
+  }
 }
 
 export function setGoal(state: EnvState, i: number, n: number, e: number, d: number): void {

@@ -30,6 +30,13 @@ export interface AgentState {
   readonly shieldOptimizer: { step: number; m: Float32Array[]; v: Float32Array[] };
 }
 
+/** The weights and statistics an exported policy and shield are made of. */
+export interface PolicySnapshot {
+  readonly actor: Float32Array[];
+  readonly shield: Float32Array[];
+  readonly normaliser: { count: number; mean: number[]; m2: number[] };
+}
+
 export class Agent {
   readonly cfg: TrainSection;
   readonly actor: Mlp;
@@ -44,6 +51,7 @@ export class Agent {
 
   constructor(cfg: TrainSection, rng: Rng) {
     this.cfg = cfg;
+    this.maxStd = cfg.initialStd * 2;
     const act = cfg.activation;
     this.actor = new Mlp(
       'actor',
@@ -135,11 +143,40 @@ export class Agent {
     return Float32Array.from(tf.tidy(() => tf.exp(this.logStd).dataSync() as Float32Array));
   }
 
-  /** Keep the noise within [minStd, initialStd * 2]. */
+  /** Upper bound of the noise std (annealed by the trainer; at least minStd). */
+  maxStd: number;
+
+  /** Keep the noise within [minStd, maxStd]. */
   clampStd(): void {
     const lo = Math.log(this.cfg.minStd);
-    const hi = Math.log(this.cfg.initialStd * 2);
+    const hi = Math.log(Math.max(this.maxStd, this.cfg.minStd));
     tf.tidy(() => this.logStd.assign(tf.clipByValue(this.logStd, lo, hi)));
+  }
+
+  /** What the exported models are made of: actor, shield and the observation statistics. */
+  snapshot(): PolicySnapshot {
+    return {
+      actor: readVariables(this.actor.variables),
+      shield: readVariables(this.shield.variables),
+      normaliser: this.normaliser.toJSON(),
+    };
+  }
+
+  /** Run `fn` (an export) with a snapshot's weights in place, then put the current ones back exactly. */
+  withSnapshot<T>(snap: PolicySnapshot, fn: () => T): T {
+    const current = this.snapshot();
+    const load = (s: PolicySnapshot): void => {
+      writeVariables(this.actor.variables, s.actor);
+      writeVariables(this.shield.variables, s.shield);
+      this.normaliser.load(s.normaliser);
+      this.refreshNormalisation();
+    };
+    load(snap);
+    try {
+      return fn();
+    } finally {
+      load(current);
+    }
   }
 
   /** The deterministic policy as ONNX (opset 13), normalisation inside, contract metadata plus `metadata`. */

@@ -6,8 +6,9 @@
 import { ACTION_SIZE, OBSERVATION_SIZE } from '../../../shared/policy/index.js';
 import type { DeliveryEnv, EpisodeSummary } from '../env/delivery-env.js';
 import { type Agent, LOG_2PI } from './agent.js';
-import type { RolloutBuffer } from './buffer.js';
+import { PREV_NONE, PREV_OBSERVATION, PREV_SETPOINT, type RolloutBuffer } from './buffer.js';
 import type { StateRng } from './state-rng.js';
+import { DEFAULT_TEACHER, teacherActions } from './teacher.js';
 
 export interface RolloutStats {
   readonly episodes: EpisodeSummary[];
@@ -16,10 +17,18 @@ export interface RolloutStats {
   /** Share of ticks with any breach / with a would-be barrier intervention. */
   readonly breachRate: number;
   readonly interventionRate: number;
+  /** Share of ticks where the env's box layer rate-limited the (sampled) setpoint. */
+  readonly rateLimitRate: number;
   readonly meanReward: number;
 }
 
-export function collectRollout(env: DeliveryEnv, agent: Agent, buf: RolloutBuffer, rng: StateRng): RolloutStats {
+export function collectRollout(
+  env: DeliveryEnv,
+  agent: Agent,
+  buf: RolloutBuffer,
+  rng: StateRng,
+  withTeacher = false,
+): RolloutStats {
   const n = env.count;
   const std = agent.std;
   const logStdSum = std.reduce((s, x) => s + Math.log(x), 0);
@@ -27,12 +36,39 @@ export function collectRollout(env: DeliveryEnv, agent: Agent, buf: RolloutBuffe
   let cost = 0;
   let breaches = 0;
   let interventions = 0;
+  let rateLimited = 0;
   let reward = 0;
   const episodes: EpisodeSummary[] = [];
   for (let t = 0; t < buf.steps; t++) {
     const base = t * n;
     const obs = buf.obs.subarray(base * OBSERVATION_SIZE, (base + n) * OBSERVATION_SIZE);
     env.observe(obs);
+    if (withTeacher) {
+      teacherActions(
+        obs,
+        n,
+        env.limits,
+        { ...DEFAULT_TEACHER, lead: agent.cfg.teacherLead },
+        buf.teacherActions.subarray(base * ACTION_SIZE, (base + n) * ACTION_SIZE),
+      );
+    }
+    // The smoothness loss's pairs: a leg's first step against the setpoint flown before it, later steps against the
+    // previous step of the same episode.
+    for (let i = 0; i < n; i++) {
+      const k = base + i;
+      if (env.legStart[i] === 1) {
+        buf.prevKind[k] = PREV_SETPOINT;
+        for (let j = 0; j < 3; j++) buf.prevSetpoint[3 * k + j] = env.state.prevFlownNedMS[3 * i + j];
+      } else if (t > 0) {
+        buf.prevKind[k] = PREV_OBSERVATION;
+        buf.prevObs.set(
+          buf.obs.subarray((k - n) * OBSERVATION_SIZE, (k - n + 1) * OBSERVATION_SIZE),
+          k * OBSERVATION_SIZE,
+        );
+      } else {
+        buf.prevKind[k] = PREV_NONE;
+      }
+    }
     const out = agent.act(obs, n);
     for (let i = 0; i < n; i++) {
       let sq = 0;
@@ -57,6 +93,7 @@ export function collectRollout(env: DeliveryEnv, agent: Agent, buf: RolloutBuffe
       reward += env.rewards[i];
       if (env.breachBits[i] !== 0) breaches++;
       if (env.interventionMS[i] > 0) interventions++;
+      if (env.rateLimitMS[i] > 0) rateLimited++;
       if (env.truncated[i]) cut.push(i);
     }
     if (cut.length > 0) {
@@ -83,6 +120,7 @@ export function collectRollout(env: DeliveryEnv, agent: Agent, buf: RolloutBuffe
     costRate: cost / ticks,
     breachRate: breaches / ticks,
     interventionRate: interventions / ticks,
+    rateLimitRate: rateLimited / ticks,
     meanReward: reward / ticks,
   };
 }
