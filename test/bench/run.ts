@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { assignmentBenchmark } from '../../ground-station/assignment/bench.js';
 import { stationBenchmark } from '../../ground-station/bench/index.js';
 import { trainBenchmark } from '../../ground-station/learning/bench.js';
+import { rolloutBenchmark } from '../../ground-station/rollouts/analysis/bench.js';
 import { REPO_ROOT } from '../fixtures/index.js';
 import { type Benchmark, type Figure, formatTable } from './harness.js';
 import { mavlinkParse } from './mavlink-parse.js';
@@ -20,6 +21,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   assignmentBenchmark,
   stationBenchmark,
   trainBenchmark,
+  rolloutBenchmark,
 ];
 
 async function main(): Promise<void> {
