@@ -133,6 +133,10 @@ export class ControlLoop {
     this.neighbours = neighbours;
   }
 
+  getNeighbours(): readonly Neighbour[] {
+    return this.neighbours;
+  }
+
   /** Emergency stop: land now, whatever the mission is doing. */
   triggerEmergencyStop(): void {
     this.emergencyStop = true;

@@ -48,6 +48,7 @@ export { type HalfSpace3, maxViolation, projectOntoHalfSpaces, type QpResult, ty
 export { type BarrierReport, type SafetyDecision, SafetyFilter } from './safety-filter.js';
 export { ACTION_LENGTH, applySanity, type SanityResult } from './sanity.js';
 export { evaluateShield, type ShieldDecision } from './shield.js';
+export { readState, type StateReading } from './state-reading.js';
 export type {
   Intervention,
   InterventionReason,
