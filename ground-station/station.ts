@@ -33,6 +33,8 @@ import {
 } from './station/index.js';
 import { openStore, type StationStore } from './storage/index.js';
 import { buildWebServer, generateToken, type WebServer } from './web/index.js';
+import { DashboardStream } from './web/stream.js';
+import { publishFleetEstop, stationStreamSource } from './web/stream-source.js';
 
 export interface StartStationOptions {
   readonly logger?: Logger;
@@ -55,6 +57,10 @@ export interface StationHandle {
   readonly drops: DropCounters;
   readonly latency: LatencyRecorder;
   readonly link: StationLink;
+  /** The dashboard's live stream (batched fleet deltas, alerts, rollouts). */
+  readonly stream: DashboardStream;
+  /** Rollout changes for open dashboards (a plain callback; the rollout manager calls it). */
+  publishRolloutUpdate(rollout: { id: string } & Record<string, unknown>): void;
   /** Run an assignment round now and wait for it (tests). */
   runRound(): Promise<void>;
   /** Wait until every message handler and queued dispatcher operation so far has finished (tests). */
@@ -227,6 +233,15 @@ export async function startStation(config: StationConfig, options: StartStationO
     cleanups.push(() => stationLink.close());
 
     const operatorToken = config.operatorToken ?? generateToken();
+    const stream = new DashboardStream(
+      stationStreamSource({
+        registry,
+        taskOf: (id) => dispatcher.taskOf(id),
+        alerts: () => monitoring.alerts({}),
+        depots,
+      }),
+      { clock },
+    );
     const web: WebServer = await buildWebServer({
       operatorToken,
       ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
@@ -234,6 +249,9 @@ export async function startStation(config: StationConfig, options: StartStationO
       fleet: fleetPort(registry, dispatcher, store),
       monitoring,
       experience,
+      stream,
+      fleetEstop: (reason, nowMs) =>
+        publishFleetEstop((payload) => stationLink.publishFleet('estop', payload), reason, nowMs),
       status: async (nowMs) => ({
         timeMs: nowMs,
         mqttUrl,
@@ -307,6 +325,8 @@ export async function startStation(config: StationConfig, options: StartStationO
       drops,
       latency,
       link: stationLink,
+      stream,
+      publishRolloutUpdate: (rollout) => stream.publishRollout(rollout),
       runRound: () => rounds.runNow(),
       settle,
       close() {

@@ -28,6 +28,18 @@ export const ERROR_CATALOGUE = {
   PROTOCOL_INVALID: 'A protocol value to be sent (drone id, topic, payload) is malformed.',
   MQTT_URL_INVALID: 'An MQTT broker URL is not mqtt://HOST:PORT, mqtts://HOST:PORT, ws:// or wss://.',
   UPLINK_QUEUE_UNAVAILABLE: "The uplink's store-and-forward directory cannot be created, locked, read or written.",
+  BUNDLE_MALFORMED: 'A policy bundle is not a readable bundle: bad layout, manifest, format version or truncated.',
+  BUNDLE_UNSIGNED: 'A policy bundle carries no signature.',
+  BUNDLE_UNTRUSTED_KEY: 'A policy bundle is signed by a key that is not among the trusted keys.',
+  BUNDLE_SIGNATURE: "A policy bundle's signature does not verify: its manifest was changed after signing.",
+  BUNDLE_HASH: "A policy bundle's part does not match the SHA-256 or size its manifest lists.",
+  BUNDLE_CONTRACT: 'A policy bundle was built for another policy contract major version.',
+  BUNDLE_PX4_PARAMS: "The autopilot's parameters differ from those a policy bundle expects.",
+  BUNDLE_KEY_INVALID: 'A release key file is not an Ed25519 PEM key, or a key would be overwritten.',
+  BUNDLE_TRANSFER_FAILED: 'A policy bundle could not be delivered to a drone (timeout, refused, or disconnected).',
+  POLICY_EVAL_GATE: 'A candidate policy was refused by the evaluation gate: no passing SITL evaluation report.',
+  POLICY_UNKNOWN: 'No policy with this version is in the station registry.',
+  POLICY_TRANSITION_INVALID: 'A policy cannot move from its current registry state to the one asked for.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

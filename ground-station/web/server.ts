@@ -12,6 +12,8 @@ import type { ExperienceFilter } from '../experience/index.js';
 import type { OrderEvent, OrderRecord, OrderStatus } from '../storage/index.js';
 import { ORDER_STATUSES } from '../storage/index.js';
 import { bearerMatches } from './auth.js';
+import { registerDashboardAssets } from './dashboard/assets.js';
+import { type DashboardStream, queryTokenMatches } from './stream.js';
 
 export interface DeliveriesPort {
   create(body: unknown, nowMs: number): Promise<Result<Record<string, unknown>, RequestIssue[]>>;
@@ -51,6 +53,10 @@ export interface WebDeps {
   readonly monitoring: MonitoringPort;
   readonly experience: ExperiencePort;
   readonly status: (nowMs: number) => Promise<unknown>;
+  /** The dashboard's live stream (GET /api/stream); absent: 404. */
+  readonly stream?: DashboardStream;
+  /** Publish the fleet-wide emergency stop (POST /api/fleet/estop); absent: 404. */
+  readonly fleetEstop?: (reason: string, nowMs: number) => Promise<Result<{ commandId: string }, string>>;
   readonly clock: () => number;
   readonly logger: Logger;
 }
@@ -105,6 +111,8 @@ export async function buildWebServer(deps: WebDeps) {
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0];
     if (path.startsWith('/api/') || path === '/api') {
+      // EventSource cannot send headers: the stream alone also takes the token as ?access_token=.
+      if (path === '/api/stream' && queryTokenMatches(req.url, deps.operatorToken)) return;
       if (!bearerMatches(req.headers.authorization, deps.operatorToken)) return unauthorized(reply);
     } else if (path === '/metrics' && deps.metricsToken !== undefined) {
       if (!bearerMatches(req.headers.authorization, deps.metricsToken)) return unauthorized(reply);
@@ -112,6 +120,27 @@ export async function buildWebServer(deps: WebDeps) {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  registerDashboardAssets(app);
+
+  const stream = deps.stream;
+  if (stream) {
+    app.get('/api/stream', (req, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      // Reconnect after 2 s when the station restarts.
+      reply.raw.write('retry: 2000\n\n');
+      const detach = stream.attach(reply.raw);
+      req.raw.once('close', detach);
+    });
+    // Open streams would keep close() waiting for ever.
+    app.addHook('preClose', async () => stream.close());
+  }
+
 
   app.get('/metrics', async (_req, reply) => {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(deps.monitoring.prometheus(deps.clock()));
@@ -164,6 +193,23 @@ export async function buildWebServer(deps: WebDeps) {
   app.delete('/api/deliveries/:id', cancel);
 
   app.get('/api/fleet', async () => ({ drones: deps.fleet.list(deps.clock()) }));
+  app.post('/api/fleet/estop', async (req, reply) => {
+    if (!deps.fleetEstop) return reply.code(404).send({ error: 'not-found', message: 'no fleet link' });
+    const body = (req.body ?? {}) as { reason?: unknown; confirm?: unknown };
+    // A fleet-wide stop lands every drone wherever it is: the caller must say so explicitly.
+    if (body.confirm !== true) {
+      return badRequest(reply, 'confirm: send {"confirm": true} to stop the whole fleet', [
+        { path: 'confirm', message: 'expected true' },
+      ]);
+    }
+    const reason =
+      typeof body.reason === 'string' && body.reason.trim() !== '' ? body.reason.slice(0, 512) : 'operator';
+    const sent = await deps.fleetEstop(reason, deps.clock());
+    if (!sent.ok) return reply.code(503).send({ error: 'unavailable', message: `estop not sent: ${sent.reason}` });
+    deps.stream?.broadcast('estop', { commandId: sent.value.commandId, reason, timeMs: deps.clock() });
+    return reply.code(202).send({ ok: true, commandId: sent.value.commandId, reason });
+  });
+
   app.get('/api/fleet/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
     const drone = deps.fleet.get(id, deps.clock());

@@ -121,6 +121,9 @@ export function applyCommand(cmd: Command, ctx: CommandContext): CommandAnswer {
       case 'set-airspace':
         return setAirspace(cmd.airspace as Airspace, cmd.origin, ctx);
       case 'activate-policy':
+      case 'install-policy':
+      case 'shadow-policy':
+      case 'revert-policy':
         return {
           result: 'unsupported',
           reason: 'this drone does not take policy activations over MQTT (signed bundles and slots come with rollouts)',

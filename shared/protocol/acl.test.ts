@@ -18,6 +18,7 @@ const TABLE: Row[] = [
   [drone, 'publish', 'aerie/v1/drones/d1/acks', true],
   [drone, 'publish', 'aerie/v1/drones/d1/commands', false],
   [drone, 'publish', 'aerie/v1/drones/d2/commands', false],
+  [drone, 'publish', 'aerie/v1/drones/d1/bundle', false],
   [drone, 'publish', 'aerie/v1/drones/d2/status', false],
   [drone, 'publish', 'aerie/v1/drones/d2/telemetry', false],
   [drone, 'publish', 'aerie/v1/fleet/estop', false],
@@ -30,6 +31,9 @@ const TABLE: Row[] = [
   [drone, 'publish', '', false],
   // A drone subscribes to its commands and the fleet topics only.
   [drone, 'subscribe', 'aerie/v1/drones/d1/commands', true],
+  [drone, 'subscribe', 'aerie/v1/drones/d1/bundle', true],
+  [drone, 'subscribe', 'aerie/v1/drones/d2/bundle', false],
+  [drone, 'subscribe', 'aerie/v1/drones/+/bundle', false],
   [drone, 'subscribe', 'aerie/v1/fleet/#', true],
   [drone, 'subscribe', 'aerie/v1/fleet/traffic', true],
   [drone, 'subscribe', 'aerie/v1/fleet/+', true],
@@ -50,6 +54,8 @@ const TABLE: Row[] = [
   [{ username: '+', role: 'drone' }, 'subscribe', 'aerie/v1/drones/+/commands', false],
   // The station and operators command and read everything, but cannot speak for a drone.
   [station, 'publish', 'aerie/v1/drones/d1/commands', true],
+  [station, 'publish', 'aerie/v1/drones/d1/bundle', true],
+  [station, 'publish', 'aerie/v1/drones/+/bundle', false],
   [station, 'publish', 'aerie/v1/fleet/estop', true],
   [station, 'publish', 'aerie/v1/fleet/airspace', true],
   [station, 'publish', 'aerie/v1/fleet/traffic', true],
@@ -97,6 +103,7 @@ describe('mosquittoAcl', () => {
       'topic write aerie/v1/drones/d1/experience',
       'topic write aerie/v1/drones/d1/acks',
       'topic read aerie/v1/drones/d1/commands',
+      'topic read aerie/v1/drones/d1/bundle',
       'topic read aerie/v1/fleet/#',
     ]);
     // Every written topic is one aclAllows grants the same account.
@@ -105,6 +112,7 @@ describe('mosquittoAcl', () => {
       expect(aclAllows(drone, access === 'write' ? 'publish' : 'subscribe', topic)).toBe(true);
     }
     expect(block('station')).toContain('topic write aerie/v1/drones/+/commands');
+    expect(block('station')).toContain('topic write aerie/v1/drones/+/bundle');
     expect(block('station')).toContain('topic read #');
   });
 

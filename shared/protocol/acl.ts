@@ -3,8 +3,10 @@
  * publish and subscribe, and `mosquittoAcl` writes the same rule as a Mosquitto ACL file.
  *
  * - A drone (username = its id) may publish only `aerie/v1/drones/{its id}/{status,telemetry,events,metrics,
- *   experience,acks}` and subscribe only to `aerie/v1/drones/{its id}/commands` and within `aerie/v1/fleet/#`.
- * - An operator or the station may publish commands to any drone and the fleet topics, and subscribe to anything.
+ *   experience,acks}` and subscribe only to `aerie/v1/drones/{its id}/{commands,bundle}` and within
+ *   `aerie/v1/fleet/#`.
+ * - An operator or the station may publish commands and bundle chunks to any drone and the fleet topics, and
+ *   subscribe to anything.
  * - Anything else is refused: a drone cannot send commands, nor read another drone.
  */
 import { AerieError } from '../errors.js';
@@ -19,6 +21,9 @@ export interface AclPrincipal {
 }
 
 const DRONE_PUBLISHED: ReadonlySet<string> = new Set(DRONE_PUBLISHED_CHANNELS);
+/** Per-drone channels the station publishes and the drone reads. */
+const STATION_TO_DRONE = ['commands', 'bundle'] as const;
+const STATION_TO_DRONE_SET: ReadonlySet<string> = new Set(STATION_TO_DRONE);
 const FLEET: ReadonlySet<string> = new Set(FLEET_CHANNELS);
 /** Longest topic considered (MQTT allows 65535 bytes; nothing of ours comes near). */
 const MAX_TOPIC_LENGTH = 1024;
@@ -51,14 +56,14 @@ function droneAllows(id: string, action: AclAction, topic: string): boolean {
     const t = droneLevels(topic);
     return t !== null && t.id === id && DRONE_PUBLISHED.has(t.channel);
   }
-  if (topic === `${TOPIC_PREFIX}/drones/${id}/commands`) return true;
+  if (STATION_TO_DRONE.some((c) => topic === `${TOPIC_PREFIX}/drones/${id}/${c}`)) return true;
   return topic === `${TOPIC_PREFIX}/fleet/#` || insideFleet(topic);
 }
 
 function operatorAllows(action: AclAction, topic: string): boolean {
   if (action === 'subscribe') return true;
   const t = droneLevels(topic);
-  if (t) return t.channel === 'commands' && isValidDroneId(t.id);
+  if (t) return STATION_TO_DRONE_SET.has(t.channel) && isValidDroneId(t.id);
   const p = topic.split('/');
   return p.length === 4 && p[0] === 'aerie' && p[1] === 'v1' && p[2] === 'fleet' && FLEET.has(p[3]);
 }
@@ -94,12 +99,14 @@ export function mosquittoAcl(accounts: { drones: readonly string[]; operators: r
     if (!isValidDroneId(id)) throw new AerieError('PROTOCOL_INVALID', `not a drone id: ${JSON.stringify(id)}`, { id });
     lines.push(`user ${id}`);
     for (const channel of DRONE_PUBLISHED_CHANNELS) lines.push(`topic write ${TOPIC_PREFIX}/drones/${id}/${channel}`);
-    lines.push(`topic read ${TOPIC_PREFIX}/drones/${id}/commands`, `topic read ${TOPIC_PREFIX}/fleet/#`, '');
+    for (const channel of STATION_TO_DRONE) lines.push(`topic read ${TOPIC_PREFIX}/drones/${id}/${channel}`);
+    lines.push(`topic read ${TOPIC_PREFIX}/fleet/#`, '');
   }
   for (const name of accounts.operators) {
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name))
       throw new AerieError('PROTOCOL_INVALID', `not an operator name: ${JSON.stringify(name)}`, { name });
-    lines.push(`user ${name}`, 'topic read #', 'topic read $SYS/#', `topic write ${TOPIC_PREFIX}/drones/+/commands`);
+    lines.push(`user ${name}`, 'topic read #', 'topic read $SYS/#');
+    for (const channel of STATION_TO_DRONE) lines.push(`topic write ${TOPIC_PREFIX}/drones/+/${channel}`);
     for (const channel of FLEET_CHANNELS) lines.push(`topic write ${TOPIC_PREFIX}/fleet/${channel}`);
     lines.push('');
   }

@@ -20,6 +20,8 @@ import {
   type Telemetry,
 } from './drone-payloads.js';
 import {
+  BUNDLE_CHUNK_SCHEMA,
+  type BundleChunk,
   COMMAND_SCHEMA,
   type Command,
   FLEET_AIRSPACE_SCHEMA,
@@ -40,6 +42,7 @@ export interface PayloadByChannel {
   experience: ExperienceBatch;
   commands: Command;
   acks: CommandAck;
+  bundle: BundleChunk;
   estop: FleetEstop;
   airspace: FleetAirspace;
   traffic: FleetTraffic;
@@ -53,6 +56,7 @@ export const PAYLOAD_SCHEMAS: { readonly [C in Channel]: z.ZodType<PayloadByChan
   experience: EXPERIENCE_BATCH_SCHEMA,
   commands: COMMAND_SCHEMA,
   acks: ACK_SCHEMA,
+  bundle: BUNDLE_CHUNK_SCHEMA,
   estop: FLEET_ESTOP_SCHEMA,
   airspace: FLEET_AIRSPACE_SCHEMA,
   traffic: FLEET_TRAFFIC_SCHEMA,
@@ -68,6 +72,8 @@ export const MAX_PAYLOAD_BYTES: Readonly<Record<Channel, number>> = {
   experience: 1024 * KIB,
   commands: 256 * KIB,
   acks: 4 * KIB,
+  /** 48 KiB of bundle as base64 (64 KiB) and the chunk's fields. */
+  bundle: 72 * KIB,
   estop: 4 * KIB,
   airspace: 256 * KIB,
   traffic: 256 * KIB,

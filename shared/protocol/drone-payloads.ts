@@ -29,10 +29,28 @@ export const COMMAND_KINDS = [
   'emergency-stop',
   'set-airspace',
   'activate-policy',
+  'install-policy',
+  'shadow-policy',
+  'revert-policy',
 ] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
 // ---- status (retained): birth and death ----
+
+const policySlotField = z.object({
+  version: policyVersionField,
+  /** SHA-256 of the slot's bundle file (or of the model file for a policy not installed from a bundle). */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
+});
+
+/** The drone's policy slots: what it flies, what is installed beside it, what it would revert to, what runs in shadow. */
+export const POLICY_SLOTS_SCHEMA = z.object({
+  active: policySlotField,
+  candidate: policySlotField.optional(),
+  previous: z.object({ version: policyVersionField }).optional(),
+  /** The version running in shadow (the candidate's), when shadow mode is on. */
+  shadow: policyVersionField.optional(),
+});
 
 export const BIRTH_SCHEMA = z.object({
   schema: schemaField,
@@ -48,6 +66,8 @@ export const BIRTH_SCHEMA = z.object({
   timeMs: timeMsField,
   /** Telemetry rate this session publishes at (Hz). */
   telemetryHz: finiteField.min(0).max(100).optional(),
+  /** Policy slots (drones with onboard rollout support); a new birth follows every change. */
+  policy: POLICY_SLOTS_SCHEMA.optional(),
 });
 
 export const DEATH_SCHEMA = z.object({
@@ -118,6 +138,24 @@ const eventBase = {
 };
 
 export const MISSION_EVENT_KINDS = ['assigned', 'phase', 'released', 'command-refused', 'outcome'] as const;
+
+/** What a `policy` event reports. */
+export const POLICY_EVENT_ACTIONS = [
+  /** A policy was loaded at start. */
+  'loaded',
+  /** A bundle transfer's state: chunks still missing (the station resends only those). */
+  'bundle-progress',
+  /** A bundle passed every check and sits in the candidate slot. */
+  'installed',
+  /** A bundle or an activation was refused; `reason` says why, `code` gives the BUNDLE_* code. */
+  'refused',
+  'activated',
+  /** The drone went back to its previous policy (revert-policy, or its monitor tripped on a new candidate). */
+  'rolled-back',
+  'shadow-started',
+  'shadow-stopped',
+] as const;
+export type PolicyEventAction = (typeof POLICY_EVENT_ACTIONS)[number];
 export const MISSION_OUTCOMES = ['delivered', 'aborted', 'failed'] as const;
 
 export const EVENT_SCHEMA = z.discriminatedUnion('kind', [
@@ -171,10 +209,21 @@ export const EVENT_SCHEMA = z.discriminatedUnion('kind', [
   z.object({
     ...eventBase,
     kind: z.literal('policy'),
-    /** 'loaded', 'activated', 'refused', 'rolled-back'. */
-    action: z.string().min(1).max(32),
+    action: z.enum(POLICY_EVENT_ACTIONS),
+    /** The version the action is about (the candidate's for a transfer; the new active one for 'activated'). */
     policyVersion: policyVersionField,
     detail: z.string().max(1024).optional(),
+    /** Why ('refused', 'rolled-back'). */
+    reason: z.string().max(1024).optional(),
+    /** Stable code of a refusal: BUNDLE_MALFORMED, BUNDLE_SIGNATURE, BUNDLE_PX4_PARAMS, ... */
+    code: z.string().min(1).max(64).optional(),
+    /** The command this answers (install-policy, activate-policy, ...). */
+    commandId: idField.optional(),
+    /** 'bundle-progress' and the transfer's outcome: its id, chunk count and the chunks still missing. */
+    transferId: z.string().min(1).max(128).optional(),
+    count: countField.optional(),
+    receivedChunks: countField.optional(),
+    missingChunks: z.array(countField).max(2048).optional(),
   }),
 ]);
 export const EVENT_KINDS = ['mission', 'intervention', 'alert', 'fault', 'policy'] as const;
@@ -205,6 +254,20 @@ export const METRICS_SCHEMA = z.object({
   /** Policy inference latency over the window's policy ticks (microseconds). */
   inferenceLatencyUs: percentilesField,
   policyVersion: policyVersionField,
+  /** Shadow mode over the window: the candidate ran beside the active policy without being actuated. */
+  shadow: z
+    .object({
+      policyVersion: policyVersionField,
+      /** Ticks on which both policies ran. */
+      ticks: countField,
+      /** |candidate velocity setpoint - active velocity setpoint| over those ticks (m/s); null with no ticks. */
+      divergenceMeanMps: finiteField.min(0).nullable(),
+      divergenceP95Mps: finiteField.min(0).nullable(),
+      /** Ticks on which the safety filter would have changed the candidate's setpoint, in all and per layer. */
+      wouldBeInterventionTicks: countField,
+      wouldBeInterventionsByLayer: layerCountsField,
+    })
+    .optional(),
   uplink: z
     .object({
       /** Records the store-and-forward queue dropped since the last metrics (full queue; events are never dropped). */

@@ -2,9 +2,11 @@
  * One valid payload per channel (and per command kind): what docs/protocol.md shows and what tests on both sides
  * start from. Built fresh on every call so a test may mutate its copy.
  */
+import { createHash } from 'node:crypto';
 import { OBSERVATION_SIZE } from '../policy/index.js';
 import type { PayloadByChannel } from './codec.js';
-import type { Command } from './station-payloads.js';
+import type { DroneEvent } from './drone-payloads.js';
+import type { BundleChunk, Command } from './station-payloads.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 const T = 1_760_000_000_000;
@@ -46,7 +48,67 @@ export function exampleCommands(): Command[] {
         altitudeFloorM: 10,
       },
     },
-    { ...base, commandId: 'c-7', kind: 'activate-policy', version: 'v3', sha256: 'a'.repeat(64) },
+    { ...base, commandId: 'c-7', kind: 'activate-policy', version: 'sha256:4f2a9c0d11e8b7a6', sha256: 'a'.repeat(64) },
+    {
+      ...base,
+      commandId: 'c-8',
+      kind: 'install-policy',
+      version: 'sha256:4f2a9c0d11e8b7a6',
+      sha256: 'a'.repeat(64),
+      totalBytes: 61_234,
+      url: 'http://station.local:8080/api/policies/sha256:4f2a9c0d11e8b7a6/bundle',
+      transferId: 't-4f2a9c0d-1',
+    },
+    { ...base, commandId: 'c-9', kind: 'shadow-policy', version: 'sha256:4f2a9c0d11e8b7a6', enabled: true },
+    { ...base, commandId: 'c-10', kind: 'revert-policy', reason: 'rollout rolled back' },
+  ];
+}
+
+/** Chunk 0 of a 61 234-byte bundle (2 chunks of 48 KiB); `data` holds 12 bytes here to stay readable. */
+function exampleBundleChunk(): BundleChunk {
+  const data = Buffer.from('AERIEBDL\u0000\u0000\u0004\u0000', 'latin1');
+  return {
+    schema,
+    transferId: 't-4f2a9c0d-1',
+    version: 'sha256:4f2a9c0d11e8b7a6',
+    sha256: 'a'.repeat(64),
+    totalBytes: 61_234,
+    index: 0,
+    count: 2,
+    chunkSha256: createHash('sha256').update(data).digest('hex'),
+    data: data.toString('base64'),
+  };
+}
+
+/** Policy events of a bundle transfer, install and activation, in the order a drone sends them. */
+export function examplePolicyEvents(): DroneEvent[] {
+  const base = { schema, id: 'd1', sessionId: 's-m1a2b3-0f0f', timeMs: T, kind: 'policy' as const };
+  const version = 'sha256:4f2a9c0d11e8b7a6';
+  return [
+    {
+      ...base,
+      seq: 10,
+      action: 'bundle-progress',
+      policyVersion: version,
+      commandId: 'c-8',
+      transferId: 't-4f2a9c0d-1',
+      count: 2,
+      receivedChunks: 1,
+      missingChunks: [1],
+    },
+    { ...base, seq: 11, action: 'installed', policyVersion: version, commandId: 'c-8', transferId: 't-4f2a9c0d-1' },
+    {
+      ...base,
+      seq: 12,
+      action: 'refused',
+      policyVersion: version,
+      commandId: 'c-8',
+      code: 'BUNDLE_PX4_PARAMS',
+      reason: 'autopilot parameters differ: MPC_XY_VEL_MAX is 8, expected 12',
+    },
+    { ...base, seq: 13, action: 'shadow-started', policyVersion: version, commandId: 'c-9' },
+    { ...base, seq: 14, action: 'activated', policyVersion: version, detail: 'candidate slot is now active' },
+    { ...base, seq: 15, action: 'rolled-back', policyVersion: 'sha256:0123456789abcdef', reason: 'monitor tripped' },
   ];
 }
 
@@ -64,6 +126,12 @@ export function examplePayloads(): PayloadByChannel {
       capabilities: ['assign-delivery', 'abort', 'return', 'land', 'emergency-stop', 'set-airspace'],
       timeMs: T,
       telemetryHz: 2,
+      policy: {
+        active: { version: 'sha256:0123456789abcdef', sha256: 'b'.repeat(64) },
+        candidate: { version: 'sha256:4f2a9c0d11e8b7a6', sha256: 'a'.repeat(64) },
+        previous: { version: 'sha256:fedcba9876543210' },
+        shadow: 'sha256:4f2a9c0d11e8b7a6',
+      },
     },
     telemetry: {
       schema,
@@ -122,6 +190,14 @@ export function examplePayloads(): PayloadByChannel {
       policyFaults: 0,
       inferenceLatencyUs: { p50: 18, p99: 40 },
       policyVersion: 'sha256:0123456789abcdef',
+      shadow: {
+        policyVersion: 'sha256:4f2a9c0d11e8b7a6',
+        ticks: 420,
+        divergenceMeanMps: 0.31,
+        divergenceP95Mps: 0.9,
+        wouldBeInterventionTicks: 17,
+        wouldBeInterventionsByLayer: { sanity: 0, box: 14, barrier: 3, shield: 0, monitor: 0 },
+      },
       uplink: {
         queueDrops: { experience: 0, metrics: 0 },
         queuedRecords: 0,
@@ -157,6 +233,7 @@ export function examplePayloads(): PayloadByChannel {
     },
     commands: exampleCommands()[0],
     acks: { schema, id: 'd1', commandId: 'c-1', kind: 'assign-delivery', result: 'accepted', timeMs: T },
+    bundle: exampleBundleChunk(),
     estop: { schema, commandId: 'fleet-stop-1', timeMs: T, reason: 'intruder aircraft' },
     airspace: {
       schema,

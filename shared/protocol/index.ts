@@ -14,7 +14,7 @@ export {
   parseJsonPayload,
 } from './codec.js';
 export * from './drone-payloads.js';
-export { exampleCommands, examplePayloads } from './examples.js';
+export { exampleCommands, examplePayloads, examplePolicyEvents } from './examples.js';
 export * from './station-payloads.js';
 export {
   ALL_CHANNELS,

@@ -25,6 +25,7 @@ const PUBLISHES = [
   'aerie/v1/drones/d1/acks',
   'aerie/v1/drones/d1/commands',
   'aerie/v1/drones/d2/commands',
+  'aerie/v1/drones/d1/bundle',
   'aerie/v1/drones/d2/status',
   'aerie/v1/fleet/estop',
   'aerie/v1/fleet/traffic',
@@ -34,6 +35,8 @@ const PUBLISHES = [
 const READABLE_BY_STATION = [
   'aerie/v1/drones/d1/commands',
   'aerie/v1/drones/d2/commands',
+  'aerie/v1/drones/d1/bundle',
+  'aerie/v1/drones/d2/bundle',
   'aerie/v1/fleet/estop',
   'aerie/v1/fleet/airspace',
 ];

@@ -1,5 +1,6 @@
 /**
- * Payloads the station publishes: per-drone commands and the fleet-wide estop, airspace and traffic.
+ * Payloads the station publishes: per-drone commands and policy bundle chunks, and the fleet-wide estop, airspace and
+ * traffic.
  */
 import { z } from 'zod';
 import { AIRSPACE_SCHEMA } from '../geo/index.js';
@@ -54,6 +55,8 @@ export const ABORT_SCHEMA = simpleCommand('abort');
 export const RETURN_SCHEMA = simpleCommand('return');
 export const LAND_SCHEMA = simpleCommand('land');
 export const EMERGENCY_STOP_SCHEMA = simpleCommand('emergency-stop');
+/** Go back to the previous active policy slot (only while landed and disarmed). */
+export const REVERT_POLICY_SCHEMA = simpleCommand('revert-policy');
 
 export const SET_AIRSPACE_SCHEMA = z.object({
   ...commandBase,
@@ -67,15 +70,52 @@ export const SET_AIRSPACE_SCHEMA = z.object({
   version: z.number().int().min(0).optional(),
 });
 
+const sha256Field = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+
+/**
+ * Switch to a policy: the installed candidate (after install-policy; `sha256` = the bundle file's) or, without a
+ * bundle, a model at `url` (`sha256` = the model file's). Only while landed and disarmed; otherwise rejected.
+ */
 export const ACTIVATE_POLICY_SCHEMA = z.object({
   ...commandBase,
   kind: z.literal('activate-policy'),
   version: z.string().min(1).max(64),
   url: z.string().max(2048).optional(),
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits')
-    .optional(),
+  sha256: sha256Field.optional(),
+});
+
+/** Largest bundle a transfer carries (bytes); the same limit as shared/bundle MAX_BUNDLE_BYTES. */
+export const MAX_BUNDLE_TRANSFER_BYTES = 64 * 1024 * 1024;
+/** Bytes of bundle per chunk on the `bundle` channel (before base64); the last chunk may be shorter. */
+export const BUNDLE_CHUNK_BYTES = 48 * 1024;
+/** Most chunks in one transfer. */
+export const MAX_BUNDLE_CHUNKS = Math.ceil(MAX_BUNDLE_TRANSFER_BYTES / BUNDLE_CHUNK_BYTES);
+
+/**
+ * Install a signed policy bundle as the drone's candidate (it keeps flying its active policy). The drone fetches
+ * `url` over HTTP (basic auth with its MQTT credentials) when given, else assembles the chunks the station sends on
+ * its `bundle` channel. The ack says the transfer started; `policy` events report progress and the outcome
+ * ('installed' or 'refused' with the reason).
+ */
+export const INSTALL_POLICY_SCHEMA = z.object({
+  ...commandBase,
+  kind: z.literal('install-policy'),
+  /** The bundle's policy version (what the drone will report once it flies it). */
+  version: z.string().min(1).max(64),
+  /** SHA-256 of the whole bundle file. */
+  sha256: sha256Field,
+  totalBytes: z.number().int().min(1).max(MAX_BUNDLE_TRANSFER_BYTES),
+  url: z.string().max(2048).optional(),
+  /** Names the chunks of this transfer on the `bundle` channel (default: the sha256). */
+  transferId: z.string().min(1).max(128).optional(),
+});
+
+/** Run the installed candidate `version` in shadow beside the active policy (enabled), or stop doing so. */
+export const SHADOW_POLICY_SCHEMA = z.object({
+  ...commandBase,
+  kind: z.literal('shadow-policy'),
+  version: z.string().min(1).max(64),
+  enabled: z.boolean(),
 });
 
 export const COMMAND_SCHEMA = z.discriminatedUnion('kind', [
@@ -86,7 +126,39 @@ export const COMMAND_SCHEMA = z.discriminatedUnion('kind', [
   EMERGENCY_STOP_SCHEMA,
   SET_AIRSPACE_SCHEMA,
   ACTIVATE_POLICY_SCHEMA,
+  INSTALL_POLICY_SCHEMA,
+  SHADOW_POLICY_SCHEMA,
+  REVERT_POLICY_SCHEMA,
 ]);
+
+// ---- bundle chunks (station -> one drone, QoS 1) ----
+
+/** One piece of a policy bundle sent over MQTT. The drone checks each chunk's hash, then the whole file's. */
+export const BUNDLE_CHUNK_SCHEMA = z
+  .object({
+    schema: schemaField,
+    transferId: z.string().min(1).max(128),
+    /** The bundle's policy version. */
+    version: z.string().min(1).max(64),
+    /** SHA-256 of the whole bundle file. */
+    sha256: sha256Field,
+    totalBytes: z.number().int().min(1).max(MAX_BUNDLE_TRANSFER_BYTES),
+    /** 0-based; chunk i holds bytes [i * BUNDLE_CHUNK_BYTES, ...). */
+    index: z.number().int().min(0),
+    count: z.number().int().min(1).max(MAX_BUNDLE_CHUNKS),
+    /** SHA-256 of this chunk's bytes (decoded). */
+    chunkSha256: sha256Field,
+    /** Base64 of at most BUNDLE_CHUNK_BYTES bytes. */
+    data: z
+      .string()
+      .max(Math.ceil(BUNDLE_CHUNK_BYTES / 3) * 4)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64'),
+  })
+  .refine((c) => c.index < c.count, { message: 'index must be below count', path: ['index'] })
+  .refine((c) => c.count === Math.ceil(c.totalBytes / BUNDLE_CHUNK_BYTES), {
+    message: `count must be ceil(totalBytes / ${BUNDLE_CHUNK_BYTES})`,
+    path: ['count'],
+  });
 
 // ---- fleet ----
 
@@ -130,6 +202,10 @@ export type Command = z.infer<typeof COMMAND_SCHEMA>;
 export type AssignDelivery = z.infer<typeof ASSIGN_DELIVERY_SCHEMA>;
 export type SetAirspaceCommand = z.infer<typeof SET_AIRSPACE_SCHEMA>;
 export type ActivatePolicyCommand = z.infer<typeof ACTIVATE_POLICY_SCHEMA>;
+export type InstallPolicyCommand = z.infer<typeof INSTALL_POLICY_SCHEMA>;
+export type ShadowPolicyCommand = z.infer<typeof SHADOW_POLICY_SCHEMA>;
+export type RevertPolicyCommand = z.infer<typeof REVERT_POLICY_SCHEMA>;
+export type BundleChunk = z.infer<typeof BUNDLE_CHUNK_SCHEMA>;
 export type FleetEstop = z.infer<typeof FLEET_ESTOP_SCHEMA>;
 export type FleetAirspace = z.infer<typeof FLEET_AIRSPACE_SCHEMA>;
 export type FleetTraffic = z.infer<typeof FLEET_TRAFFIC_SCHEMA>;

@@ -11,11 +11,20 @@ export const DRONE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const isValidDroneId = (id: string): boolean => DRONE_ID_PATTERN.test(id);
 
-/** Per-drone channels, drone -> station unless noted. */
-export const DRONE_CHANNELS = ['status', 'telemetry', 'events', 'metrics', 'experience', 'commands', 'acks'] as const;
+/** Per-drone channels, drone -> station unless noted (`commands` and `bundle` are station -> drone). */
+export const DRONE_CHANNELS = [
+  'status',
+  'telemetry',
+  'events',
+  'metrics',
+  'experience',
+  'commands',
+  'acks',
+  'bundle',
+] as const;
 export type DroneChannel = (typeof DRONE_CHANNELS)[number];
 
-/** Channels a drone publishes (all but `commands`, which the station publishes to the drone). */
+/** Channels a drone publishes (all but `commands` and `bundle`, which the station publishes to the drone). */
 export const DRONE_PUBLISHED_CHANNELS = ['status', 'telemetry', 'events', 'metrics', 'experience', 'acks'] as const;
 
 /** Fleet-wide channels, station -> all drones. */
@@ -34,6 +43,7 @@ export const CHANNEL_DELIVERY: Readonly<Record<Channel, { readonly qos: 0 | 1; r
   experience: { qos: 1, retain: false },
   commands: { qos: 1, retain: false },
   acks: { qos: 1, retain: false },
+  bundle: { qos: 1, retain: false },
   estop: { qos: 1, retain: false },
   airspace: { qos: 1, retain: true },
   traffic: { qos: 0, retain: false },
@@ -55,6 +65,8 @@ export const topics = {
   droneExperience: (id: string) => droneTopic(id, 'experience'),
   droneCommands: (id: string) => droneTopic(id, 'commands'),
   droneAcks: (id: string) => droneTopic(id, 'acks'),
+  /** Policy bundle chunks, station -> drone (install-policy over MQTT). */
+  droneBundle: (id: string) => droneTopic(id, 'bundle'),
   fleet: (channel: FleetChannel) => `${TOPIC_PREFIX}/fleet/${channel}`,
   fleetEstop: `${TOPIC_PREFIX}/fleet/estop`,
   fleetAirspace: `${TOPIC_PREFIX}/fleet/airspace`,
