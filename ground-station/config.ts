@@ -88,6 +88,12 @@ export const STATION_CONFIG = declareConfig({
     default: 'main=47.397742,8.545594,488',
     doc: 'Depots as ID=lat,lon,altAmsl;... The first is the default pickup and the fleet frame origin.',
   },
+  airspace: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Fleet airspace JSON file (geofence, no-fly zones; NE metres from the first depot) published at start.',
+  },
   roundInterval: {
     type: 'number',
     default: 2,

@@ -21,12 +21,15 @@ import { ExperienceStore } from './experience/index.js';
 import { FleetRegistry } from './fleet/index.js';
 import { StationLink } from './link/index.js';
 import {
+  airspacePort,
   deliveriesPort,
   fleetPort,
   fleetTraffic,
   LatencyRecorder,
   RoundScheduler,
+  readAirspaceFile,
   SequenceTracker,
+  StationAirspace,
   StationMonitoring,
   stationHandlers,
   TaskTracker,
@@ -57,6 +60,8 @@ export interface StationHandle {
   readonly drops: DropCounters;
   readonly latency: LatencyRecorder;
   readonly link: StationLink;
+  /** The fleet airspace (stored, published retained, checked against new orders). */
+  readonly airspace: StationAirspace;
   /** The dashboard's live stream (batched fleet deltas, alerts, rollouts). */
   readonly stream: DashboardStream;
   /** Rollout changes for open dashboards (a plain callback; the rollout manager calls it). */
@@ -74,6 +79,8 @@ export async function startStation(config: StationConfig, options: StartStationO
   const depotsParsed = parseDepots(config.depots);
   if (!depotsParsed.ok) throw new AerieError('CONFIG_INVALID_VALUE', `depots: ${depotsParsed.reason}`);
   const depots = depotsParsed.value;
+  // A bad airspace file stops the start before anything is opened.
+  const airspaceFromFile = config.airspace !== undefined ? readAirspaceFile(config.airspace) : null;
   if (config.sharedGroup !== undefined && config.mqttUrl === undefined) {
     throw new AerieError(
       'CONFIG_CONFLICT',
@@ -142,6 +149,14 @@ export async function startStation(config: StationConfig, options: StartStationO
     // The dispatcher sends through the link, which exists only once connected; messages that arrive meanwhile
     // (retained births) need the dispatcher, so the sender is a late-bound seam.
     let link: StationLink | null = null;
+    const airspace = new StationAirspace({
+      store,
+      publish: (msg) =>
+        link ? link.publishFleet('airspace', msg) : Promise.resolve({ ok: false, reason: 'link not up' }),
+      defaultOrigin: depots[0].geo,
+      logger: componentLogger('airspace'),
+    });
+    await airspace.load();
     const dispatcher = new Dispatcher(
       store,
       registry,
@@ -157,6 +172,7 @@ export async function startStation(config: StationConfig, options: StartStationO
         cruiseAltM: config.cruiseAlt,
         releaseBy: config.releaseBy,
         fleetOrigin: depots[0].geo,
+        orderRefusal: (order) => airspace.orderRefusal(order)?.message ?? null,
       },
       componentLogger('dispatcher'),
     );
@@ -231,6 +247,9 @@ export async function startStation(config: StationConfig, options: StartStationO
     });
     const stationLink = link;
     cleanups.push(() => stationLink.close());
+    // The fleet airspace, retained: the file's when it differs from the stored one (a new version), else the stored.
+    const fromFile = airspaceFromFile ? await airspace.set(airspaceFromFile, clock()) : null;
+    if (!fromFile?.changed) await airspace.publish();
 
     const operatorToken = config.operatorToken ?? generateToken();
     const stream = new DashboardStream(
@@ -245,7 +264,8 @@ export async function startStation(config: StationConfig, options: StartStationO
     const web: WebServer = await buildWebServer({
       operatorToken,
       ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
-      deliveries: deliveriesPort(store, dispatcher, depots, config.maxDropDistance, kick),
+      deliveries: deliveriesPort(store, dispatcher, depots, config.maxDropDistance, kick, airspace),
+      airspace: airspacePort(airspace, kick),
       fleet: fleetPort(registry, dispatcher, store),
       monitoring,
       experience,
@@ -325,6 +345,7 @@ export async function startStation(config: StationConfig, options: StartStationO
       drops,
       latency,
       link: stationLink,
+      airspace,
       stream,
       publishRolloutUpdate: (rollout) => stream.publishRollout(rollout),
       runRound: () => rounds.runNow(),

@@ -11,8 +11,13 @@
  *    in-flight for inFlightOfflineGraceMs; if the drone is back and reports the task it goes on, otherwise it
  *    fails ("recover the parcel").
  *  - a queued order whose deadline has passed fails.
+ *  - a queued order the airspace no longer allows (`orderRefusal`: drop outside the geofence or in a no-fly zone)
+ *    fails with the reason; orders already handed out fly on (the drone's safety filter enforces the airspace).
  *  - cancelling an assigned or in-flight order sends the drone an `abort`.
  * Every move is a compare-and-set in the store, so a late ack or a second station never moves an order twice.
+ * Several stations on one PostgreSQL database: planning and hand-out run under the store's assignment lock (a
+ * round that finds it taken is skipped and counted; the next one comes soon), and drones holding an order in the
+ * database - whichever station handed it out - are not available, so no drone is booked twice.
  */
 import type { Result } from '../../shared/errors.js';
 import type { GeoPoint } from '../../shared/geo/index.js';
@@ -46,10 +51,14 @@ export interface DispatcherOptions {
   readonly assignment?: AssignmentConfig;
   /** Most queued orders considered in one round (oldest first). */
   readonly maxOrdersPerRound?: number;
+  /** Why a queued order can no longer be flown (the fleet airspace), or null; such orders fail. */
+  readonly orderRefusal?: (order: OrderRecord) => string | null;
 }
 
 export interface DispatcherStats {
   rounds: number;
+  /** Rounds skipped because another station held the assignment lock. */
+  roundsLockedOut: number;
   commandsSent: number;
   sendFailures: number;
   acks: Record<string, number>;
@@ -80,6 +89,7 @@ export class Dispatcher {
   private serial: Promise<unknown> = Promise.resolve();
   readonly stats: DispatcherStats = {
     rounds: 0,
+    roundsLockedOut: 0,
     commandsSent: 0,
     sendFailures: 0,
     acks: {},
@@ -170,11 +180,16 @@ export class Dispatcher {
     }
     const queued = await this.store.listOrders({ statuses: ['queued'], limit: 1000 });
     for (const o of queued) {
-      if (o.deadlineMs !== null && o.deadlineMs <= nowMs) {
+      const expired = o.deadlineMs !== null && o.deadlineMs <= nowMs;
+      const refused = expired ? null : (this.options.orderRefusal?.(o) ?? null);
+      if (expired || refused !== null) {
         const moved = await this.store.transitionOrder(
           o.id,
           ['queued'],
-          { status: 'failed', reason: 'deadline passed before a drone could take it' },
+          {
+            status: 'failed',
+            reason: expired ? 'deadline passed before a drone could take it' : `not flyable: ${refused}`,
+          },
           nowMs,
         );
         if (moved) this.stats.failed++;
@@ -189,11 +204,29 @@ export class Dispatcher {
   }
 
   private async planAndSend(nowMs: number): Promise<RoundPlan | null> {
+    const locked = await this.store.withAssignmentLock(() => this.planAndSendLocked(nowMs));
+    if (!locked.acquired) {
+      this.stats.roundsLockedOut++;
+      return null;
+    }
+    return locked.value;
+  }
+
+  private async planAndSendLocked(nowMs: number): Promise<RoundPlan | null> {
     const queued = await this.store.listOrders({ statuses: ['queued'], limit: this.options.maxOrdersPerRound ?? 500 });
     this.stats.rounds++;
     this.stats.lastRoundAtMs = nowMs;
     if (queued.length === 0) return null;
-    const drones = this.assignableDrones(nowMs);
+    // Drones holding an order in the database, whoever handed it out (another station on the same database).
+    const held = new Set<string>();
+    for (const o of await this.store.listOrders({ statuses: ACTIVE, limit: 1000 })) {
+      if (o.droneId !== null) held.add(o.droneId);
+    }
+    const drones = assignableDrones(
+      this.registry,
+      (id) => this.busy.has(id) || this.cooldown.has(id) || held.has(id),
+      nowMs,
+    );
     const plan = planRound(
       drones,
       queued.map((o) => deliveryOrder(o, this.options.fleetOrigin)),

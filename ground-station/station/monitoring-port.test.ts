@@ -28,6 +28,7 @@ function monitoringOn(opened: OpenedStore, registry: FleetRegistry, store = open
         delivered: 0,
         failed: 0,
         cancelled: 0,
+        roundsLockedOut: 0,
         lastRound: null,
         lastRoundAtMs: null,
       }),

@@ -1,11 +1,13 @@
 /**
- * The HTTP API's ports over the station's parts: deliveries (store + dispatcher), fleet (registry, stored events).
+ * The HTTP API's ports over the station's parts: deliveries (store + dispatcher), fleet (registry, stored events),
+ * the fleet airspace.
  */
 import type { Depot, Dispatcher } from '../deliveries/index.js';
 import { orderView, resolveDeliveryRequest } from '../deliveries/index.js';
 import { droneView, type FleetRegistry } from '../fleet/index.js';
 import type { StationStore } from '../storage/index.js';
-import type { DeliveriesPort, FleetPort } from '../web/index.js';
+import type { AirspacePort, DeliveriesPort, FleetPort } from '../web/index.js';
+import { parseAirspaceRequest, type StationAirspace } from './airspace.js';
 
 export function deliveriesPort(
   store: StationStore,
@@ -13,11 +15,15 @@ export function deliveriesPort(
   depots: readonly Depot[],
   maxDropDistanceM: number,
   onCreated: () => void,
+  airspace?: Pick<StationAirspace, 'orderRefusal'>,
 ): DeliveriesPort {
   return {
     async create(body, nowMs) {
       const resolved = resolveDeliveryRequest(body, { depots, maxDropDistanceM, nowMs });
       if (!resolved.ok) return resolved;
+      // Not flyable under the fleet airspace (drop outside the geofence or in a no-fly zone): refused here.
+      const refused = airspace?.orderRefusal(resolved.value);
+      if (refused) return { ok: false, reason: [refused] };
       await store.insertOrder(resolved.value);
       onCreated();
       return { ok: true, value: orderView(resolved.value) };
@@ -59,6 +65,20 @@ export function fleetPort(registry: FleetRegistry, dispatcher: Dispatcher, store
     get(id, nowMs) {
       const d = registry.get(id);
       return d ? droneView(registry, d, nowMs, dispatcher.taskOf(d.id)) : null;
+    },
+  };
+}
+
+/** GET/PUT /api/airspace: a valid PUT becomes the fleet airspace (stored, published) and starts a round. */
+export function airspacePort(airspace: StationAirspace, onChanged: () => void): AirspacePort {
+  return {
+    get: () => airspace.current(),
+    async put(body, nowMs) {
+      const parsed = parseAirspaceRequest(body);
+      if (!parsed.ok) return parsed;
+      const r = await airspace.set(parsed.value, nowMs);
+      if (r.changed) onChanged();
+      return { ok: true, value: r };
     },
   };
 }

@@ -56,6 +56,12 @@ type Row = Record<string, unknown>;
 const params = (n: number, from = 1): string => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
 /** Any constant 64-bit key: the migration lock of Aerie stations. */
 const MIGRATION_LOCK_KEY = 0x4145_5249;
+/**
+ * The assignment lock: the two-key advisory lock (this class, hashtext(current schema)), so stations sharing a
+ * schema exclude each other and stations in other schemas of the same database do not (two-key and one-key advisory
+ * locks never collide).
+ */
+const ASSIGNMENT_LOCK_CLASS = 0x4145_5241;
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -263,6 +269,34 @@ export class PostgresStore implements StationStore {
   async getCommand(commandId: string): Promise<CommandRecord | null> {
     const { rows } = await this.pool.query('SELECT * FROM commands WHERE command_id = $1', [commandId]);
     return rows[0] ? rowToCommand(rows[0]) : null;
+  }
+
+  async withAssignmentLock<T>(fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    // A session lock on a client kept for the round (the round's own queries use the pool and commit as they go,
+    // so the next station to take the lock sees every hand-out). A dropped connection releases it by itself.
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      const { rows } = await client.query('SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS acquired', [
+        ASSIGNMENT_LOCK_CLASS,
+      ]);
+      if (rows[0]?.acquired !== true) return { acquired: false };
+      try {
+        return { acquired: true, value: await fn() };
+      } finally {
+        await client
+          .query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [ASSIGNMENT_LOCK_CLASS])
+          .catch(() => {
+            broken = true;
+          });
+      }
+    } catch (err) {
+      broken = true;
+      throw err;
+    } finally {
+      // A client whose unlock failed may still hold the lock: destroy it rather than return it to the pool.
+      client.release(broken);
+    }
   }
 
   async putState(key: string, value: unknown, atMs: number): Promise<void> {

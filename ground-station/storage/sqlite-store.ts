@@ -208,6 +208,11 @@ export class SqliteStore implements StationStore {
     return row ? rowToCommand(row) : null;
   }
 
+  async withAssignmentLock<T>(fn: () => Promise<T>): Promise<{ acquired: true; value: T }> {
+    // One process per SQLite file: the dispatcher already runs one round at a time.
+    return { acquired: true, value: await fn() };
+  }
+
   async putState(key: string, value: unknown, atMs: number): Promise<void> {
     this.db
       .prepare(

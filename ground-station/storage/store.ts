@@ -56,6 +56,13 @@ export interface StationStore {
   ): Promise<CommandRecord | null>;
   getCommand(commandId: string): Promise<CommandRecord | null>;
 
+  /**
+   * Run `fn` holding the assignment lock of this database, so that stations sharing it plan and hand out one at a
+   * time; `acquired: false` (and `fn` not run) when another station holds it now. PostgreSQL: an advisory lock of
+   * the schema. SQLite: one station per file, nothing to share; `fn` simply runs.
+   */
+  withAssignmentLock<T>(fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
+
   /** Small named JSON documents (alert engine snapshot, station settings). */
   putState(key: string, value: unknown, atMs: number): Promise<void>;
   getState(key: string): Promise<unknown | undefined>;

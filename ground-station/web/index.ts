@@ -1,4 +1,5 @@
 /** The station's JSON HTTP API (the dashboard UI comes later and will sit beside it). */
+export { type AirspacePort, registerAirspaceRoutes } from './airspace-routes.js';
 export { bearerMatches, generateToken } from './auth.js';
 export {
   buildWebServer,

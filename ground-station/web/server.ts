@@ -11,6 +11,7 @@ import type { RequestIssue } from '../deliveries/index.js';
 import type { ExperienceFilter } from '../experience/index.js';
 import type { OrderEvent, OrderRecord, OrderStatus } from '../storage/index.js';
 import { ORDER_STATUSES } from '../storage/index.js';
+import { type AirspacePort, registerAirspaceRoutes } from './airspace-routes.js';
 import { bearerMatches } from './auth.js';
 import { registerDashboardAssets } from './dashboard/assets.js';
 import { type DashboardStream, queryTokenMatches } from './stream.js';
@@ -52,6 +53,7 @@ export interface WebDeps {
   readonly fleet: FleetPort;
   readonly monitoring: MonitoringPort;
   readonly experience: ExperiencePort;
+  readonly airspace?: AirspacePort;
   readonly status: (nowMs: number) => Promise<unknown>;
   /** The dashboard's live stream (GET /api/stream); absent: 404. */
   readonly stream?: DashboardStream;
@@ -270,6 +272,7 @@ export async function buildWebServer(deps: WebDeps) {
       .send(Readable.from(deps.experience.exportChunks(filter)));
   });
 
+  if (deps.airspace) registerAirspaceRoutes(app, deps.airspace, deps.clock);
   return app;
 }
 
