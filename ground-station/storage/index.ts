@@ -9,6 +9,12 @@ import type { StationStore } from './store.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export { PostgresStore, type PostgresStoreOptions, redactUrl } from './postgres-store.js';
 export * from './records.js';
+export type {
+  RolloutQuery,
+  RolloutRecord,
+  RolloutStore,
+  RolloutTransitionRecord,
+} from './rollout-store.js';
 export { SqliteStore } from './sqlite-store.js';
 export type { StationStore } from './store.js';
 

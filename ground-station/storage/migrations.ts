@@ -3,6 +3,8 @@
  * applies, in order and each in its own transaction, every version above the highest one in `schema_migrations`.
  * Append new steps; never edit an applied one.
  */
+import { ROLLOUT_MIGRATION } from './rollout-store.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -207,6 +209,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX drone_events_drone ON drone_events (drone_id, row_id);`,
   },
+  ROLLOUT_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (

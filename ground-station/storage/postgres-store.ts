@@ -25,6 +25,13 @@ import {
   type StoredExperienceBatch,
 } from './records.js';
 import {
+  postgresRolloutStore,
+  type RolloutQuery,
+  type RolloutRecord,
+  type RolloutStore,
+  type RolloutTransitionRecord,
+} from './rollout-store.js';
+import {
   COMMAND_COLUMNS,
   commandToRow,
   DRONE_COLUMNS,
@@ -380,6 +387,27 @@ export class PostgresStore implements StationStore {
       values,
     );
     return rows.map(rowToDroneEvent);
+  }
+
+  private rolloutSql?: RolloutStore;
+  private get rollouts(): RolloutStore {
+    this.rolloutSql ??= postgresRolloutStore(this.pool);
+    return this.rolloutSql;
+  }
+  saveRollout(r: RolloutRecord): Promise<void> {
+    return this.rollouts.saveRollout(r);
+  }
+  getRollout(id: string): Promise<RolloutRecord | null> {
+    return this.rollouts.getRollout(id);
+  }
+  listRollouts(query?: RolloutQuery): Promise<RolloutRecord[]> {
+    return this.rollouts.listRollouts(query);
+  }
+  appendRolloutTransitions(ts: readonly RolloutTransitionRecord[]): Promise<void> {
+    return this.rollouts.appendRolloutTransitions(ts);
+  }
+  listRolloutTransitions(rolloutId: string): Promise<RolloutTransitionRecord[]> {
+    return this.rollouts.listRolloutTransitions(rolloutId);
   }
 
   /** Drop a schema and everything in it (test teardown). */

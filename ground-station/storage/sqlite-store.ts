@@ -24,6 +24,13 @@ import {
   type StoredExperienceBatch,
 } from './records.js';
 import {
+  type RolloutQuery,
+  type RolloutRecord,
+  type RolloutStore,
+  type RolloutTransitionRecord,
+  sqliteRolloutStore,
+} from './rollout-store.js';
+import {
   COMMAND_COLUMNS,
   commandToRow,
   DRONE_COLUMNS,
@@ -293,6 +300,27 @@ export class SqliteStore implements StationStore {
       .prepare(`SELECT * FROM drone_events WHERE ${clauses.join(' AND ')} ORDER BY row_id LIMIT ?`)
       .all(...params, limit) as Row[];
     return rows.map(rowToDroneEvent);
+  }
+
+  private rolloutSql?: RolloutStore;
+  private get rollouts(): RolloutStore {
+    this.rolloutSql ??= sqliteRolloutStore(this.db);
+    return this.rolloutSql;
+  }
+  saveRollout(r: RolloutRecord): Promise<void> {
+    return this.rollouts.saveRollout(r);
+  }
+  getRollout(id: string): Promise<RolloutRecord | null> {
+    return this.rollouts.getRollout(id);
+  }
+  listRollouts(query?: RolloutQuery): Promise<RolloutRecord[]> {
+    return this.rollouts.listRollouts(query);
+  }
+  appendRolloutTransitions(ts: readonly RolloutTransitionRecord[]): Promise<void> {
+    return this.rollouts.appendRolloutTransitions(ts);
+  }
+  listRolloutTransitions(rolloutId: string): Promise<RolloutTransitionRecord[]> {
+    return this.rollouts.listRolloutTransitions(rolloutId);
   }
 
   async close(): Promise<void> {

@@ -19,8 +19,9 @@ import type {
   StoredDroneEvent,
   StoredExperienceBatch,
 } from './records.js';
+import type { RolloutStore } from './rollout-store.js';
 
-export interface StationStore {
+export interface StationStore extends RolloutStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the data lives (file path, or the URL without its password), for logs. */
   readonly where: string;
