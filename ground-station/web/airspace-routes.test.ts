@@ -18,6 +18,11 @@ const FENCE = {
   ],
   ceilingM: 120,
 };
+/**
+ * Always the embedded broker, even with MQTT_URL: these tests publish a retained geofence around the test depot, and
+ * on a shared Mosquitto it would reach other test files' drones flying far outside it.
+ */
+const EMBEDDED = { mqttUrl: undefined };
 const SCHOOL = { kind: 'cylinder', id: 'school', centerNeM: { n: 300, e: 0 }, radiusM: 80 };
 
 interface AirspaceJson {
@@ -42,7 +47,7 @@ describe('the fleet airspace API', () => {
     t!.api('/api/deliveries', { body: { drop: { northM, eastM }, weightKg: 1 } });
 
   it('needs the bearer token, answers 404 before any airspace, refuses bad input with the reasons', async () => {
-    t = await startTestStation({ postgres: true });
+    t = await startTestStation({ postgres: true, raw: EMBEDDED });
     for (const method of ['GET', 'PUT']) {
       expect((await t.api('/api/airspace', { method, token: null })).status).toBe(401);
       const body = method === 'PUT' ? { airspace: {} } : undefined;
@@ -64,7 +69,7 @@ describe('the fleet airspace API', () => {
   });
 
   it('sets the airspace (version 1, the first depot as origin), keeps the version for an identical one', async () => {
-    t = await startTestStation({ postgres: true });
+    t = await startTestStation({ postgres: true, raw: EMBEDDED });
     const res = await put({ airspace: { geofence: FENCE, noFlyZones: [SCHOOL] } });
     expect(res.status).toBe(200);
     const set = (await res.json()) as AirspaceJson;
@@ -81,7 +86,7 @@ describe('the fleet airspace API', () => {
   });
 
   it('refuses orders that drop outside the geofence or inside a no-fly zone, and fails queued ones it forbids', async () => {
-    t = await startTestStation({ postgres: true, raw: { roundInterval: 600 } });
+    t = await startTestStation({ postgres: true, raw: { ...EMBEDDED, roundInterval: 600 } });
     // Queued before any airspace (no drones: it stays queued).
     const early = await order(310, 10);
     expect(early.status).toBe(201);
@@ -120,24 +125,24 @@ describe('the fleet airspace API', () => {
     const file = join(dir, 'airspace.json');
     const db = join(dir, 'station.db');
     writeFileSync(file, JSON.stringify({ geofence: FENCE, noFlyZones: [SCHOOL] }));
-    t = await startTestStation({ raw: { airspace: file, db } });
+    t = await startTestStation({ raw: { ...EMBEDDED, airspace: file, db } });
     const first = (await (await t.api('/api/airspace')).json()) as AirspaceJson;
     expect(first).toMatchObject({ version: 1, origin: TEST_DEPOT });
     expect((await order(300, 0)).status).toBe(400);
     await t.close();
 
-    t = await startTestStation({ raw: { airspace: file, db } });
+    t = await startTestStation({ raw: { ...EMBEDDED, airspace: file, db } });
     expect(await (await t.api('/api/airspace')).json()).toEqual(first);
     await t.close();
 
     // An operator's PUT is kept across a restart without the file.
-    t = await startTestStation({ raw: { db } });
+    t = await startTestStation({ raw: { ...EMBEDDED, db } });
     expect(await (await t.api('/api/airspace')).json()).toEqual(first);
     await put({ airspace: { noFlyZones: [] } });
     await t.close();
 
     writeFileSync(file, JSON.stringify({ airspace: { noFlyZones: [{ ...SCHOOL, radiusM: 10 }] } }));
-    t = await startTestStation({ raw: { airspace: file, db } });
+    t = await startTestStation({ raw: { ...EMBEDDED, airspace: file, db } });
     const changed = (await (await t.api('/api/airspace')).json()) as AirspaceJson;
     expect(changed.version).toBe(3);
     expect((await order(300, 20)).status).toBe(201);
@@ -148,7 +153,7 @@ describe('the fleet airspace API', () => {
     dirs.push(dir);
     const file = join(dir, 'airspace.json');
     writeFileSync(file, JSON.stringify({ noFlyZones: [{ kind: 'cylinder', id: 'z', centerNeM: { n: 0 } }] }));
-    await expect(startTestStation({ raw: { airspace: file } })).rejects.toThrow(
+    await expect(startTestStation({ raw: { ...EMBEDDED, airspace: file } })).rejects.toThrow(
       /airspace\.json: airspace\.noFlyZones\.0\.centerNeM\.e/,
     );
   });
