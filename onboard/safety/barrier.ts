@@ -13,7 +13,7 @@ import { BARRIER_KINDS, type BarrierFunction, type BarrierKind } from './barrier
 import { allowedClosingSpeedMS, type BarrierShape } from './barrier-shape.js';
 import { limitSpeed, type SpeedLimits, withinSpeedLimits } from './box.js';
 import type { SafetyConfig } from './config.js';
-import { type HalfSpace3, maxViolation, projectOntoHalfSpaces, QP_FEASIBILITY_TOLERANCE } from './qp.js';
+import { type HalfSpace3, maxViolation, projectOntoHalfSpaceSets, QP_FEASIBILITY_TOLERANCE } from './qp.js';
 
 /** A barrier as a half-space on the velocity setpoint: (n, e, d) . v >= b. */
 export interface BarrierConstraint extends HalfSpace3 {
@@ -59,6 +59,8 @@ export function maxBoxSpeedMS(limits: SpeedLimits): number {
   return Math.hypot(h, Math.max(limits.maxClimbSpeedMS, limits.maxDescentSpeedMS));
 }
 
+const bySlack = (x: BarrierConstraint, y: BarrierConstraint): number => x.slackM - y.slackM;
+
 /**
  * The half-spaces the QP sees: those that can bind, nearest (least slack) first, at most maxBarrierConstraints.
  * Barriers with a non-finite clearance (infinitely far) or gradient are dropped.
@@ -84,7 +86,7 @@ export function barrierConstraints(
     if (!(b > -vMax)) continue;
     out.push({ n: g.n, e: g.e, d: g.d, b, kind: bf.kind, sourceId: bf.sourceId, clearanceM: bf.clearanceM, slackM });
   }
-  out.sort((x, y) => x.slackM - y.slackM);
+  out.sort(bySlack);
   if (out.length > cfg.maxBarrierConstraints) out.length = cfg.maxBarrierConstraints;
   return out;
 }
@@ -146,7 +148,7 @@ export function filterVelocity(
   if (constraints.length === 0 || maxViolation(x, constraints) <= QP_FEASIBILITY_TOLERANCE) {
     return { velocityNedMS: desired, status: 'clear', qpIterations: 0 };
   }
-  const r = projectOntoHalfSpaces(x, [...constraints, ...speedBoxHalfSpaces(limits)]);
+  const r = projectOntoHalfSpaceSets(x, constraints, speedBoxHalfSpaces(limits));
   if (r.status === 'optimal') {
     const v = { n: r.x[0], e: r.x[1], d: r.x[2] };
     // Check the answer rather than trust it: a rounding slip must not become a setpoint.
@@ -166,6 +168,11 @@ export interface BarrierSummary {
   readonly nearMiss: readonly BarrierKind[];
 }
 
+/** The kinds in each subset of BARRIER_KINDS (bit i for BARRIER_KINDS[i]), made once: the report lists share them. */
+const KIND_SUBSETS: readonly (readonly BarrierKind[])[] = Array.from({ length: 1 << BARRIER_KINDS.length }, (_, mask) =>
+  Object.freeze(BARRIER_KINDS.filter((_k, i) => (mask & (1 << i)) !== 0)),
+);
+
 export function summariseBarriers(barriers: readonly BarrierFunction[], cfg: BarrierConfig): BarrierSummary {
   const clearanceM: Record<BarrierKind, number> = {
     fence: Number.POSITIVE_INFINITY,
@@ -175,7 +182,12 @@ export function summariseBarriers(barriers: readonly BarrierFunction[], cfg: Bar
     separation: Number.POSITIVE_INFINITY,
   };
   for (const b of barriers) if (b.clearanceM < clearanceM[b.kind]) clearanceM[b.kind] = b.clearanceM;
-  const breached = BARRIER_KINDS.filter((k) => clearanceM[k] < 0);
-  const nearMiss = BARRIER_KINDS.filter((k) => clearanceM[k] >= 0 && clearanceM[k] < marginOf(k, cfg));
-  return { clearanceM, breached, nearMiss };
+  let breached = 0;
+  let nearMiss = 0;
+  for (let i = 0; i < BARRIER_KINDS.length; i++) {
+    const k = BARRIER_KINDS[i];
+    if (clearanceM[k] < 0) breached |= 1 << i;
+    else if (clearanceM[k] >= 0 && clearanceM[k] < marginOf(k, cfg)) nearMiss |= 1 << i;
+  }
+  return { clearanceM, breached: KIND_SUBSETS[breached], nearMiss: KIND_SUBSETS[nearMiss] };
 }

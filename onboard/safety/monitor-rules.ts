@@ -82,6 +82,7 @@ export interface MonitorRule {
   readonly releaseMs: number;
   /** The condition in words (README, logs). */
   readonly condition: string;
+  /** Reads the view during the call only: the monitor fills one view in place every tick. */
   readonly when: (v: MonitorView) => boolean;
 }
 

@@ -22,6 +22,11 @@ export interface WindowStats {
 }
 
 const LAYERS = SAFETY_LAYERS.length;
+const SANITY = SAFETY_LAYERS.indexOf('sanity');
+const BOX = SAFETY_LAYERS.indexOf('box');
+const BARRIER = SAFETY_LAYERS.indexOf('barrier');
+const SHIELD = SAFETY_LAYERS.indexOf('shield');
+const MONITOR = SAFETY_LAYERS.indexOf('monitor');
 
 export class SlidingWindow {
   private readonly bucketUs: number;
@@ -30,6 +35,8 @@ export class SlidingWindow {
   private readonly sums: Float64Array;
   private readonly maxima: Float64Array;
   private readonly nearMisses: Float64Array;
+  /** Scratch of stats(): which buckets are inside the window. */
+  private readonly live: Uint8Array;
 
   constructor(
     readonly windowMs: number,
@@ -41,6 +48,7 @@ export class SlidingWindow {
     this.sums = new Float64Array(buckets * LAYERS);
     this.maxima = new Float64Array(buckets * LAYERS);
     this.nearMisses = new Float64Array(buckets);
+    this.live = new Uint8Array(buckets);
   }
 
   private slot(timeUs: number): number {
@@ -72,28 +80,38 @@ export class SlidingWindow {
 
   stats(timeUs: number): WindowStats {
     const current = Math.floor(timeUs / this.bucketUs);
-    const layers = {} as Record<SafetyLayer, LayerWindowStats>;
+    const live = this.live;
     let nearMisses = 0;
-    const live: number[] = [];
     for (let s = 0; s < this.buckets; s++) {
       const id = this.ids[s];
-      if (id <= current && id > current - this.buckets) {
-        live.push(s);
-        nearMisses += this.nearMisses[s];
-      }
+      live[s] = id <= current && id > current - this.buckets ? 1 : 0;
+      if (live[s]) nearMisses += this.nearMisses[s];
     }
-    SAFETY_LAYERS.forEach((layer, l) => {
-      let count = 0;
-      let sum = 0;
-      let max = 0;
-      for (const s of live) {
-        count += this.counts[s * LAYERS + l];
-        sum += this.sums[s * LAYERS + l];
-        max = Math.max(max, this.maxima[s * LAYERS + l]);
-      }
-      layers[layer] = { count, sumMagnitudeMS: sum, maxMagnitudeMS: max };
-    });
-    return { windowMs: this.windowMs, layers, nearMisses };
+    return {
+      windowMs: this.windowMs,
+      layers: {
+        sanity: this.layerStats(SANITY),
+        box: this.layerStats(BOX),
+        barrier: this.layerStats(BARRIER),
+        shield: this.layerStats(SHIELD),
+        monitor: this.layerStats(MONITOR),
+      },
+      nearMisses,
+    };
+  }
+
+  /** One layer's sums over the buckets stats() found live. */
+  private layerStats(l: number): LayerWindowStats {
+    let count = 0;
+    let sum = 0;
+    let max = 0;
+    for (let s = 0; s < this.buckets; s++) {
+      if (this.live[s] === 0) continue;
+      count += this.counts[s * LAYERS + l];
+      sum += this.sums[s * LAYERS + l];
+      max = Math.max(max, this.maxima[s * LAYERS + l]);
+    }
+    return { count, sumMagnitudeMS: sum, maxMagnitudeMS: max };
   }
 
   clear(): void {

@@ -37,21 +37,49 @@ const ZERO_DIRECTION2 = 1e-20;
 const POSITIVE_RATIO = 1e-14;
 
 /**
+ * Scratch for the solver, made once and grown when a call brings more constraints: a tick allocates nothing here but
+ * its result. The solver is synchronous and not re-entrant, so one set of buffers serves every call.
+ */
+let capacity = 0;
+let an = new Float64Array(0);
+let ae = new Float64Array(0);
+let ad = new Float64Array(0);
+let bn = new Float64Array(0);
+let skip = new Uint8Array(0);
+/** Gram matrix, right-hand side and inverse of activeSolve (row-major 3x3). */
+const gram = new Float64Array(9);
+const rhs = new Float64Array(3);
+const inverse = new Float64Array(9);
+/** Active rows and their multipliers: in R^3 at most three independent constraints are active at once. */
+const MAX_ACTIVE = 4;
+const activeRows = new Int32Array(MAX_ACTIVE);
+const multipliers = new Float64Array(MAX_ACTIVE);
+const rScratch = new Float64Array(3);
+const zScratch = new Float64Array(3);
+
+function ensureCapacity(m: number): void {
+  if (m <= capacity) return;
+  capacity = Math.max(m, 2 * capacity, 64);
+  an = new Float64Array(capacity);
+  ae = new Float64Array(capacity);
+  ad = new Float64Array(capacity);
+  bn = new Float64Array(capacity);
+  skip = new Uint8Array(capacity);
+}
+
+/**
  * Solve r = (N^T N)^-1 N^T a for the active normals N (k <= 3 unit rows at `rows`), returning r and z = a - N r,
  * the part of `a` orthogonal to the active normals (the primal step direction).
  */
 function activeSolve(
-  an: Float64Array,
-  ae: Float64Array,
-  ad: Float64Array,
-  rows: readonly number[],
+  rows: Int32Array,
+  k: number,
   a0: number,
   a1: number,
   a2: number,
   r: Float64Array,
   z: Float64Array,
 ): void {
-  const k = rows.length;
   if (k === 0) {
     z[0] = a0;
     z[1] = a1;
@@ -59,8 +87,10 @@ function activeSolve(
     return;
   }
   // Gram matrix G = N^T N (symmetric, unit diagonal) and right-hand side c = N^T a.
-  const g = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-  const c = [0, 0, 0];
+  const g = gram;
+  const c = rhs;
+  g.fill(0);
+  c.fill(0);
   for (let i = 0; i < k; i++) {
     const p = rows[i];
     c[i] = an[p] * a0 + ae[p] * a1 + ad[p] * a2;
@@ -80,17 +110,16 @@ function activeSolve(
     const c01 = g[5] * g[6] - g[3] * g[8];
     const c02 = g[3] * g[7] - g[4] * g[6];
     const det = g[0] * c00 + g[1] * c01 + g[2] * c02;
-    const inv = [
-      c00,
-      g[2] * g[7] - g[1] * g[8],
-      g[1] * g[5] - g[2] * g[4],
-      c01,
-      g[0] * g[8] - g[2] * g[6],
-      g[2] * g[3] - g[0] * g[5],
-      c02,
-      g[1] * g[6] - g[0] * g[7],
-      g[0] * g[4] - g[1] * g[3],
-    ];
+    const inv = inverse;
+    inv[0] = c00;
+    inv[1] = g[2] * g[7] - g[1] * g[8];
+    inv[2] = g[1] * g[5] - g[2] * g[4];
+    inv[3] = c01;
+    inv[4] = g[0] * g[8] - g[2] * g[6];
+    inv[5] = g[2] * g[3] - g[0] * g[5];
+    inv[6] = c02;
+    inv[7] = g[1] * g[6] - g[0] * g[7];
+    inv[8] = g[0] * g[4] - g[1] * g[3];
     for (let i = 0; i < 3; i++) r[i] = (inv[i * 3] * c[0] + inv[i * 3 + 1] * c[1] + inv[i * 3 + 2] * c[2]) / det;
   }
   let z0 = a0;
@@ -109,47 +138,64 @@ function activeSolve(
   z[2] = z2;
 }
 
+const NO_HALF_SPACES: readonly HalfSpace3[] = Object.freeze([]);
+
 /** Project `target` onto { v : a_i . v >= b_i for all i }. Never throws; non-finite rows make it infeasible. */
 export function projectOntoHalfSpaces(
   target: readonly [number, number, number],
   constraints: readonly HalfSpace3[],
   maxIterations = 100,
 ): QpResult {
-  const m = constraints.length;
-  const an = new Float64Array(m);
-  const ae = new Float64Array(m);
-  const ad = new Float64Array(m);
-  const b = new Float64Array(m);
-  const skip = new Uint8Array(m);
-  const x: [number, number, number] = [target[0], target[1], target[2]];
-  const fail = (status: QpStatus, iterations: number, active: number[]): QpResult => ({
-    status,
-    x,
-    iterations,
-    active,
-  });
-  for (let i = 0; i < m; i++) {
-    const h = constraints[i];
-    const len = Math.sqrt(h.n * h.n + h.e * h.e + h.d * h.d);
-    if (!Number.isFinite(len) || !Number.isFinite(h.b)) return fail('infeasible', 0, []);
-    if (len < 1e-12) {
-      // 0 . v >= b holds everywhere or nowhere.
-      if (h.b > QP_FEASIBILITY_TOLERANCE) return fail('infeasible', 0, []);
-      skip[i] = 1;
-      continue;
-    }
-    an[i] = h.n / len;
-    ae[i] = h.e / len;
-    ad[i] = h.d / len;
-    b[i] = h.b / len;
-  }
-  if (!Number.isFinite(x[0]) || !Number.isFinite(x[1]) || !Number.isFinite(x[2])) return fail('infeasible', 0, []);
+  return projectOntoHalfSpaceSets(target, constraints, NO_HALF_SPACES, maxIterations);
+}
 
+/** Load row i (normalised) into the scratch; false when the row makes the problem infeasible. */
+function loadRow(i: number, h: HalfSpace3): boolean {
+  const len = Math.sqrt(h.n * h.n + h.e * h.e + h.d * h.d);
+  if (!Number.isFinite(len) || !Number.isFinite(h.b)) return false;
+  if (len < 1e-12) {
+    // 0 . v >= b holds everywhere or nowhere.
+    if (h.b > QP_FEASIBILITY_TOLERANCE) return false;
+    skip[i] = 1;
+    return true;
+  }
+  skip[i] = 0;
+  an[i] = h.n / len;
+  ae[i] = h.e / len;
+  ad[i] = h.d / len;
+  bn[i] = h.b / len;
+  return true;
+}
+
+function result(status: QpStatus, x: [number, number, number], iterations: number, activeCount: number): QpResult {
   const active: number[] = [];
-  const u: number[] = [];
-  const r = new Float64Array(3);
-  const z = new Float64Array(3);
-  const slack = (i: number): number => an[i] * x[0] + ae[i] * x[1] + ad[i] * x[2] - b[i];
+  for (let j = 0; j < activeCount; j++) active.push(activeRows[j]);
+  return { status, x, iterations, active };
+}
+
+/**
+ * The same projection onto the constraints of `first` followed by those of `second` (row indices run on from the
+ * first set into the second), without building the joined list.
+ */
+export function projectOntoHalfSpaceSets(
+  target: readonly [number, number, number],
+  first: readonly HalfSpace3[],
+  second: readonly HalfSpace3[],
+  maxIterations = 100,
+): QpResult {
+  const m1 = first.length;
+  const m = m1 + second.length;
+  ensureCapacity(m);
+  const x: [number, number, number] = [target[0], target[1], target[2]];
+  for (let i = 0; i < m1; i++) if (!loadRow(i, first[i])) return result('infeasible', x, 0, 0);
+  for (let i = m1; i < m; i++) if (!loadRow(i, second[i - m1])) return result('infeasible', x, 0, 0);
+  if (!Number.isFinite(x[0]) || !Number.isFinite(x[1]) || !Number.isFinite(x[2])) return result('infeasible', x, 0, 0);
+
+  const active = activeRows;
+  const u = multipliers;
+  let k = 0;
+  const r = rScratch;
+  const z = zScratch;
   let iterations = 0;
   for (;;) {
     // Pick the most violated constraint; none violated means the current point is optimal.
@@ -157,21 +203,21 @@ export function projectOntoHalfSpaces(
     let worst = -QP_FEASIBILITY_TOLERANCE;
     for (let i = 0; i < m; i++) {
       if (skip[i]) continue;
-      const s = slack(i);
+      const s = an[i] * x[0] + ae[i] * x[1] + ad[i] * x[2] - bn[i];
       if (s < worst) {
         worst = s;
         p = i;
       }
     }
-    if (p < 0) return { status: 'optimal', x, iterations, active: active.slice() };
+    if (p < 0) return result('optimal', x, iterations, k);
     let up = 0;
     for (;;) {
-      if (++iterations > maxIterations) return fail('iteration_limit', iterations, active.slice());
-      activeSolve(an, ae, ad, active, an[p], ae[p], ad[p], r, z);
+      if (++iterations > maxIterations) return result('iteration_limit', x, iterations, k);
+      activeSolve(active, k, an[p], ae[p], ad[p], r, z);
       // Dual (partial) step: the largest step keeping every active multiplier non-negative.
       let t1 = Number.POSITIVE_INFINITY;
       let drop = -1;
-      for (let j = 0; j < active.length; j++) {
+      for (let j = 0; j < k; j++) {
         if (r[j] > POSITIVE_RATIO) {
           const ratio = u[j] / r[j];
           if (ratio < t1) {
@@ -182,10 +228,11 @@ export function projectOntoHalfSpaces(
       }
       // Primal (full) step: the step that makes constraint p hold with equality.
       const zz = z[0] * z[0] + z[1] * z[1] + z[2] * z[2];
-      const t2 = zz > ZERO_DIRECTION2 ? -slack(p) / zz : Number.POSITIVE_INFINITY;
+      const slackP = an[p] * x[0] + ae[p] * x[1] + ad[p] * x[2] - bn[p];
+      const t2 = zz > ZERO_DIRECTION2 ? -slackP / zz : Number.POSITIVE_INFINITY;
       const t = Math.min(t1, t2);
-      if (t === Number.POSITIVE_INFINITY) return fail('infeasible', iterations, active.slice());
-      for (let j = 0; j < active.length; j++) u[j] -= t * r[j];
+      if (t === Number.POSITIVE_INFINITY) return result('infeasible', x, iterations, k);
+      for (let j = 0; j < k; j++) u[j] -= t * r[j];
       up += t;
       if (t2 !== Number.POSITIVE_INFINITY) {
         x[0] += t * z[0];
@@ -193,12 +240,18 @@ export function projectOntoHalfSpaces(
         x[2] += t * z[2];
       }
       if (t2 <= t1) {
-        active.push(p);
-        u.push(up);
+        // Independent active normals never number more than three in R^3 (the fourth's direction z is zero).
+        if (k === MAX_ACTIVE) return result('infeasible', x, iterations, k);
+        active[k] = p;
+        u[k] = up;
+        k++;
         break;
       }
-      active.splice(drop, 1);
-      u.splice(drop, 1);
+      for (let j = drop; j < k - 1; j++) {
+        active[j] = active[j + 1];
+        u[j] = u[j + 1];
+      }
+      k--;
     }
   }
 }

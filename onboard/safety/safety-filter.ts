@@ -13,7 +13,7 @@
  */
 import type { Ned } from '../../shared/geo/index.js';
 import { type BarrierConstraint, barrierConstraints, filterVelocity, summariseBarriers } from './barrier.js';
-import { barrierGeometry } from './barrier-geometry.js';
+import { type BarrierGeometryOptions, barrierGeometry } from './barrier-geometry.js';
 import { applyBox, limitSpeed, withinSpeedLimits } from './box.js';
 import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from './config.js';
 import { RuntimeMonitor } from './monitor.js';
@@ -35,15 +35,30 @@ export type { BarrierReport, SafetyDecision };
 
 const NO_POLICY: PolicyProposal = { action: null, velocityNedMS: null };
 
+/** Layer 3's safe hover: hover shaped by the barriers, or plain hover when no barrier can be judged. */
+function safeHover(stateValid: boolean, constraints: readonly BarrierConstraint[], cfg: SafetyConfig): Ned {
+  return stateValid ? filterVelocity(ZERO_NED, constraints, cfg).velocityNedMS : ZERO_NED;
+}
+
 export class SafetyFilter {
   readonly config: SafetyConfig;
   private readonly monitor: RuntimeMonitor;
   private previousSetpoint: Ned | null = null;
   private lastTimeUs: number | null = null;
+  /** The barrier geometry's options with the altitude floor on (cruise) and off, made once. */
+  private readonly geometryCruise: BarrierGeometryOptions;
+  private readonly geometryOther: BarrierGeometryOptions;
 
   constructor(config: SafetyConfig = DEFAULT_SAFETY_CONFIG) {
     this.config = config;
     this.monitor = new RuntimeMonitor(config);
+    const geometry = {
+      separationM: config.separationM,
+      stateExtrapolationMaxMs: config.stateExtrapolationMaxMs,
+      neighbourStaleMs: config.neighbourStaleMs,
+    };
+    this.geometryCruise = Object.freeze({ ...geometry, floorActive: true });
+    this.geometryOther = Object.freeze({ ...geometry, floorActive: false });
   }
 
   /** The monitor's action after the last tick. */
@@ -88,22 +103,23 @@ export class SafetyFilter {
 
     // 1. Sanity.
     const sanity = applySanity(input.policy ?? NO_POLICY, previous);
-    interventions.push(...sanity.interventions);
+    for (const iv of sanity.interventions) interventions.push(iv);
     // 2. Box (a fault's brake is not rate limited).
     const box = applyBox(sanity.velocityNedMS, previous, dtS, cfg, !sanity.policyFault);
-    interventions.push(...box.interventions);
+    for (const iv of box.interventions) interventions.push(iv);
     let v = box.velocityNedMS;
 
     // 3. Barriers.
     let constraints: BarrierConstraint[] = [];
     let barrier: BarrierReport;
     if (state.valid) {
-      const geometry = barrierGeometry(state.positionNedM, state.altitudeM, input.airspace, input.neighbours, {
-        floorActive: input.phase === 'cruise',
-        separationM: cfg.separationM,
-        stateExtrapolationMaxMs: cfg.stateExtrapolationMaxMs,
-        neighbourStaleMs: cfg.neighbourStaleMs,
-      });
+      const geometry = barrierGeometry(
+        state.positionNedM,
+        state.altitudeM,
+        input.airspace,
+        input.neighbours,
+        input.phase === 'cruise' ? this.geometryCruise : this.geometryOther,
+      );
       constraints = barrierConstraints(geometry.barriers, state.velocityNedMS, cfg);
       const r = filterVelocity(v, constraints, cfg);
       if (r.status !== 'clear') {
@@ -111,8 +127,11 @@ export class SafetyFilter {
         interventions.push({ layer: 'barrier', reason, magnitudeMS: changeMS(v, r.velocityNedMS) });
       }
       v = r.velocityNedMS;
+      const summary = summariseBarriers(geometry.barriers, cfg);
       barrier = {
-        ...summariseBarriers(geometry.barriers, cfg),
+        clearanceM: summary.clearanceM,
+        breached: summary.breached,
+        nearMiss: summary.nearMiss,
         status: r.status,
         constraintCount: constraints.length,
         qpIterations: r.qpIterations,
@@ -125,13 +144,12 @@ export class SafetyFilter {
       v = ZERO_NED;
       barrier = noStateBarrierReport();
     }
-    const safeHover = (): Ned => (state.valid ? filterVelocity(ZERO_NED, constraints, cfg).velocityNedMS : ZERO_NED);
 
     // 4. Shield.
     let yawRad = sanity.yawRad;
     const shield = evaluateShield(input.shield, sanity.policyFault, cfg);
     if (shield.veto && shield.reason) {
-      const hover = safeHover();
+      const hover = safeHover(state.valid, constraints, cfg);
       interventions.push({ layer: 'shield', reason: shield.reason, magnitudeMS: changeMS(v, hover) });
       v = hover;
       yawRad = null;
@@ -172,7 +190,7 @@ export class SafetyFilter {
                 cfg,
               ).velocityNedMS
             : { n: 0, e: 0, d: cfg.landDescentSpeedMS }
-          : safeHover();
+          : safeHover(state.valid, constraints, cfg);
       const reason =
         monitor.action === 'land' ? 'monitor_land' : monitor.action === 'return' ? 'monitor_return' : 'monitor_hold';
       const override: Intervention = { layer: 'monitor', reason, magnitudeMS: changeMS(v, target) };
