@@ -193,4 +193,43 @@ describe('Dispatcher (stepped time)', () => {
     expect(drones.filter((d) => d.available).map((d) => d.id)).toEqual(['ok']);
     expect(drones.map((d) => d.id).sort()).toEqual(['air', 'busy', 'flat', 'ok', 'quiet']);
   });
+  it('leaves alone a drone that holds an order in the database, whichever station handed it out', async () => {
+    idle('d1');
+    // Another station on the same database handed d1 an order: this dispatcher's own books know nothing of it.
+    const theirs = await newOrder(100);
+    await store.transitionOrder(theirs.id, ['queued'], { status: 'assigned', droneId: 'd1', commandId: 'c-other' }, t);
+    const ours = await newOrder(300);
+    await dispatcher.round(t);
+    expect(sender.sent).toEqual([]);
+    expect((await store.getOrder(ours.id))?.status).toBe('queued');
+    idle('d2');
+    await dispatcher.round(t);
+    expect(sender.sent.map((s) => [s.droneId, s.command.kind])).toEqual([['d2', 'assign-delivery']]);
+    expect((await store.getOrder(ours.id))?.droneId).toBe('d2');
+  });
+
+  it('fails a queued order the airspace forbids, with the reason, and hands out the others', async () => {
+    const forbidden = new Set<string>();
+    const d = new Dispatcher(
+      store,
+      registry,
+      sender,
+      {
+        ...OPTIONS,
+        orderRefusal: (o) => (forbidden.has(o.id) ? 'drop point is inside no-fly zone z (airspace v1)' : null),
+      },
+      componentLogger('dispatcher-test'),
+    );
+    idle('d1');
+    const bad = await newOrder(100);
+    const good = await newOrder(300);
+    forbidden.add(bad.id);
+    await d.round(t);
+    expect(await store.getOrder(bad.id)).toMatchObject({
+      status: 'failed',
+      reason: 'not flyable: drop point is inside no-fly zone z (airspace v1)',
+    });
+    expect((await store.getOrder(good.id))?.status).toBe('assigned');
+    expect(d.stats.failed).toBe(1);
+  });
 });
