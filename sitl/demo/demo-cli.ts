@@ -8,7 +8,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { addCredential, EMPTY_CREDENTIALS, saveCredentials } from '../../ground-station/broker/credentials.js';
 import { parseStationConfig } from '../../ground-station/config.js';
@@ -46,9 +45,9 @@ export const DEMO_SCHEMA = declareConfig({
     type: 'number',
     default: 20,
     unit: 's',
-    min: 1,
+    min: 0,
     max: 3600,
-    doc: 'Mean simulated time between generated orders.',
+    doc: 'Simulated time between generated orders (0: none; create them from the dashboard).',
   },
   maxDropM: {
     type: 'number',
@@ -58,7 +57,13 @@ export const DEMO_SCHEMA = declareConfig({
     max: 2000,
     doc: 'Farthest generated drop point from the depot.',
   },
-  httpPort: { type: 'integer', default: 8080, min: 0, max: 65535, doc: 'Port of the station API (0: a free one).' },
+  httpPort: {
+    type: 'integer',
+    default: 8080,
+    min: 0,
+    max: 65535,
+    doc: 'Port of the dashboard and station API (0: a free one).',
+  },
   mqttUrl: {
     type: 'string',
     default: undefined,
@@ -160,11 +165,25 @@ export async function main(argv: string[]): Promise<number> {
   rootLogger.level = process.env.AERIE_LOG_LEVEL ?? 'warn';
   const dir = mkdtempSync(join(tmpdir(), 'aerie-demo-'));
   const mqttUrl = cfg.mqttUrl ?? process.env.MQTT_URL;
-  const { station, passwords } = await startDemoStation(
-    { httpPort: cfg.httpPort, mqttUrl, databaseUrl: cfg.databaseUrl ?? process.env.DATABASE_URL },
-    dir,
-    cfg.drones,
-  );
+  let started: Awaited<ReturnType<typeof startDemoStation>>;
+  try {
+    started = await startDemoStation(
+      { httpPort: cfg.httpPort, mqttUrl, databaseUrl: cfg.databaseUrl ?? process.env.DATABASE_URL },
+      dir,
+      cfg.drones,
+    );
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    if (isAerieError(err, 'PORT_IN_USE') && String(err).includes(`port ${cfg.httpPort}`)) {
+      process.stderr.write(
+        `aerie demo: the dashboard's port ${cfg.httpPort} is already taken by another program; ` +
+          'start with --http-port N (or --http-port 0 for a free one)\n',
+      );
+      return 2;
+    }
+    throw err;
+  }
+  const { station, passwords } = started;
   const fleet = await startFleet(cfg.drones, cfg.seed);
   const abort = new AbortController();
   const sim = runRealtime(fleet, { speed: cfg.speed, signal: abort.signal });
@@ -186,9 +205,15 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     [
       `aerie demo: ${cfg.drones} simulated drones at ${cfg.speed}x around the depot (${PX4_SITL_HOME.latDeg}, ${PX4_SITL_HOME.lonDeg})`,
-      `  station API:    ${station.httpUrl}/api/fleet   (dashboard: ${station.httpUrl}/)`,
-      `  operator token: ${station.operatorToken}${process.env.AERIE_OPERATOR_TOKEN ? ' (from AERIE_OPERATOR_TOKEN)' : ''}`,
-      `  MQTT broker:    ${station.mqttUrl}`,
+      `  dashboard:      ${station.httpUrl}/`,
+      `  operator login: ${station.operatorToken}${process.env.AERIE_OPERATOR_TOKEN ? ' (from AERIE_OPERATOR_TOKEN)' : ' (set AERIE_OPERATOR_TOKEN to choose it)'}`,
+      `  station API:    ${station.httpUrl}/api/fleet (Authorization: Bearer <operator login>)`,
+      `  MQTT broker:    ${station.mqttUrl}${mqttUrl ? '' : ' (embedded)'}`,
+      `  database:       ${station.store.kind === 'sqlite' ? 'SQLite (temporary)' : 'PostgreSQL'}`,
+      cfg.orderEveryS > 0
+        ? `  orders:         one every ${cfg.orderEveryS} s (simulated)`
+        : '  orders:         none generated',
+      '  Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
@@ -242,9 +267,9 @@ export async function main(argv: string[]): Promise<number> {
   const safely = (f: () => Promise<void>) => () => {
     f().catch((err: unknown) => process.stdout.write(`aerie demo: ${String(err)}\n`));
   };
-  const orderTimer = setInterval(safely(order), (cfg.orderEveryS * 1000) / cfg.speed);
+  const orderTimer = cfg.orderEveryS > 0 ? setInterval(safely(order), (cfg.orderEveryS * 1000) / cfg.speed) : undefined;
   const followTimer = setInterval(safely(follow), 2000);
-  setTimeout(safely(order), 5000);
+  const firstOrder = cfg.orderEveryS > 0 ? setTimeout(safely(order), 5000) : undefined;
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -253,6 +278,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   process.stdout.write('aerie demo: stopping\n');
   clearInterval(orderTimer);
+  clearTimeout(firstOrder);
   clearInterval(followTimer);
   await Promise.all(
     drones.map(

@@ -158,10 +158,10 @@ export class FleetMap {
     }
     if (!this.fitted && this.drones.size > 0) {
       const pts = [...this.drones.values()].map((d) => d.marker.getLatLng());
-      // At least the few hundred metres around the depot that deliveries span.
+      // At least the hundred-odd metres around the depot that deliveries span.
       const bounds = L.latLngBounds([
-        [-250, -250],
-        [250, 250],
+        [-150, -150],
+        [150, 150],
       ]);
       for (const p of pts) bounds.extend(p);
       this.map.fitBounds(bounds, { maxZoom: 1 });
