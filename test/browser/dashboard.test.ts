@@ -60,8 +60,8 @@ describe('operator dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#drones tr').count(), { timeout: 15_000 }).toBe(DRONES);
     await expect.poll(() => page.locator('.drone-icon[data-drone-id]').count()).toBe(DRONES);
     // The token is kept for the tab only.
-    expect(await page.evaluate(() => sessionStorage.getItem('aerie.operatorToken'))).toBe(demo.token);
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate("sessionStorage.getItem('aerie.operatorToken')")).toBe(demo.token);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
     await screenshot(page, 'browser', '02-logged-in');
   }, 60_000);
 
@@ -112,9 +112,7 @@ describe('operator dashboard in Chromium', () => {
       90_000,
     );
     await screenshot(page, 'browser', '04-drone-moving');
-    const batches = await page.evaluate(
-      () => (window as unknown as { aerieDashboard: { batches: number } }).aerieDashboard.batches,
-    );
+    const batches = await page.evaluate<number>('window.aerieDashboard.batches');
     expect(batches).toBeGreaterThan(1);
 
     // Delivered: it shows in the page's history.
