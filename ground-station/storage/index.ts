@@ -7,6 +7,7 @@ import { SqliteStore } from './sqlite-store.js';
 import type { StationStore } from './store.js';
 
 export { MIGRATIONS, type Migration } from './migrations.js';
+export type { PolicyQuery, PolicyRecord, PolicyStore, PolicyTransitionRecord } from './policy-store.js';
 export { PostgresStore, type PostgresStoreOptions, redactUrl } from './postgres-store.js';
 export * from './records.js';
 export type {

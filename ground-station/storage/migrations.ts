@@ -3,6 +3,7 @@
  * applies, in order and each in its own transaction, every version above the highest one in `schema_migrations`.
  * Append new steps; never edit an applied one.
  */
+import { POLICY_MIGRATION } from './policy-store.js';
 import { ROLLOUT_MIGRATION } from './rollout-store.js';
 
 export interface Migration {
@@ -209,6 +210,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX drone_events_drone ON drone_events (drone_id, row_id);`,
   },
+  POLICY_MIGRATION,
   ROLLOUT_MIGRATION,
 ];
 

@@ -7,6 +7,13 @@ import pg from 'pg';
 import { AerieError } from '../../shared/errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
 import {
+  type PolicyQuery,
+  type PolicyRecord,
+  type PolicyStore,
+  type PolicyTransitionRecord,
+  postgresPolicyStore,
+} from './policy-store.js';
+import {
   COMMAND_RESULTS,
   type CommandRecord,
   type CommandResult,
@@ -408,6 +415,30 @@ export class PostgresStore implements StationStore {
   }
   listRolloutTransitions(rolloutId: string): Promise<RolloutTransitionRecord[]> {
     return this.rollouts.listRolloutTransitions(rolloutId);
+  }
+
+  private policySql?: PolicyStore;
+  private get policies(): PolicyStore {
+    this.policySql ??= postgresPolicyStore(this.pool);
+    return this.policySql;
+  }
+  insertPolicy(p: PolicyRecord, bundle: Uint8Array): Promise<boolean> {
+    return this.policies.insertPolicy(p, bundle);
+  }
+  getPolicy(version: string): Promise<PolicyRecord | null> {
+    return this.policies.getPolicy(version);
+  }
+  listPolicies(query?: PolicyQuery): Promise<PolicyRecord[]> {
+    return this.policies.listPolicies(query);
+  }
+  getPolicyBundle(version: string): Promise<Buffer | null> {
+    return this.policies.getPolicyBundle(version);
+  }
+  movePolicy(version: string, from: string, to: string, atMs: number, reason: string): Promise<boolean> {
+    return this.policies.movePolicy(version, from, to, atMs, reason);
+  }
+  listPolicyTransitions(version: string): Promise<PolicyTransitionRecord[]> {
+    return this.policies.listPolicyTransitions(version);
   }
 
   /** Drop a schema and everything in it (test teardown). */

@@ -6,6 +6,13 @@ import Database from 'better-sqlite3';
 import { AerieError } from '../../shared/errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
 import {
+  type PolicyQuery,
+  type PolicyRecord,
+  type PolicyStore,
+  type PolicyTransitionRecord,
+  sqlitePolicyStore,
+} from './policy-store.js';
+import {
   COMMAND_RESULTS,
   type CommandRecord,
   type CommandResult,
@@ -321,6 +328,30 @@ export class SqliteStore implements StationStore {
   }
   listRolloutTransitions(rolloutId: string): Promise<RolloutTransitionRecord[]> {
     return this.rollouts.listRolloutTransitions(rolloutId);
+  }
+
+  private policySql?: PolicyStore;
+  private get policies(): PolicyStore {
+    this.policySql ??= sqlitePolicyStore(this.db);
+    return this.policySql;
+  }
+  insertPolicy(p: PolicyRecord, bundle: Uint8Array): Promise<boolean> {
+    return this.policies.insertPolicy(p, bundle);
+  }
+  getPolicy(version: string): Promise<PolicyRecord | null> {
+    return this.policies.getPolicy(version);
+  }
+  listPolicies(query?: PolicyQuery): Promise<PolicyRecord[]> {
+    return this.policies.listPolicies(query);
+  }
+  getPolicyBundle(version: string): Promise<Buffer | null> {
+    return this.policies.getPolicyBundle(version);
+  }
+  movePolicy(version: string, from: string, to: string, atMs: number, reason: string): Promise<boolean> {
+    return this.policies.movePolicy(version, from, to, atMs, reason);
+  }
+  listPolicyTransitions(version: string): Promise<PolicyTransitionRecord[]> {
+    return this.policies.listPolicyTransitions(version);
   }
 
   async close(): Promise<void> {

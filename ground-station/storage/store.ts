@@ -3,6 +3,8 @@
  * pass the same test suite. Every method is async so the two are interchangeable; the SQLite one simply answers at
  * once. Times are passed in; the store never reads a clock.
  */
+
+import type { PolicyStore } from './policy-store.js';
 import type {
   CommandRecord,
   CommandResult,
@@ -21,7 +23,7 @@ import type {
 } from './records.js';
 import type { RolloutStore } from './rollout-store.js';
 
-export interface StationStore extends RolloutStore {
+export interface StationStore extends RolloutStore, PolicyStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the data lives (file path, or the URL without its password), for logs. */
   readonly where: string;
