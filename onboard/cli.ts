@@ -4,12 +4,15 @@
  * ground station over MQTT. Mission events go to stdout as JSON lines; logs go to stderr.
  */
 import { createInterface } from 'node:readline';
+import { readTrustedKeys } from '../shared/bundle/index.js';
 import { argvToRaw, configHelp, declareConfig, parseConfig } from '../shared/config/index.js';
+import { AerieError } from '../shared/errors.js';
 import { createRuntime, installFailClosedHooks, RUNTIME_FLAGS, readSections } from './cli-common.js';
 import { ExperienceRecorder } from './experience/index.js';
 import { parseNorthEast } from './fly-cli.js';
 import { airspaceOf, parseControlLine, planFromDeliver } from './local-control.js';
 import type { MissionPlan } from './mission/index.js';
+import { bootFiles, RolloutManager } from './rollout/index.js';
 import type { OnboardRuntime } from './runtime.js';
 import { runtimePort, UPLINK_FLAGS, Uplink, uplinkConfigFromFlags } from './uplink/index.js';
 
@@ -41,6 +44,25 @@ export const ONBOARD_SCHEMA = declareConfig({
     type: 'boolean',
     default: true,
     doc: 'Read JSON-line commands on stdin (deliver, abort, return, land, hold, estop, clear, airspace, neighbours).',
+  },
+  policyDir: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Policy slots folder (active, candidate, previous): signed bundles from the station; flies the active slot.',
+  },
+  trustedKeys: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Folder of trusted release public keys (*.pub) that policy bundles must be signed with (with --policy-dir).',
+  },
+  probationFlights: {
+    type: 'integer',
+    default: 3,
+    min: 0,
+    max: 100,
+    doc: 'A newly activated policy that trips the monitor on its first N flights is reverted on the drone (0: never).',
   },
   help: { type: 'boolean', default: false, doc: 'Show this help.' },
 });
@@ -95,6 +117,29 @@ function wireStdin(runtime: OnboardRuntime, defaults: MissionPlan): void {
   });
 }
 
+type OnboardFlags = ReturnType<typeof parseConfig<typeof ONBOARD_SCHEMA>>;
+
+/**
+ * With --policy-dir: the runtime starts with the active slot's policy, shield and safety-filter configuration (over
+ * the --config file's). A slot that does not load leaves the runtime on --policy or the shipped default.
+ */
+async function createRolloutRuntime(cfg: OnboardFlags): Promise<OnboardRuntime> {
+  if (!cfg.policyDir) return createRuntime(cfg);
+  const boot = await bootFiles(cfg.policyDir);
+  if (!boot.policyPath) return createRuntime(cfg);
+  const sections = cfg.config ? readSections(cfg.config) : {};
+  try {
+    return await createRuntime(cfg, {
+      policyPath: boot.policyPath,
+      ...(boot.shieldPath && !cfg.shield ? { shieldPath: boot.shieldPath } : {}),
+      ...(boot.safety ? { safety: { ...sections.safety, ...boot.safety } } : {}),
+    });
+  } catch (err) {
+    emit({ kind: 'error', reason: `active policy slot ${boot.version} does not start: ${(err as Error).message}` });
+    return createRuntime(cfg);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const cfg = parseConfig(ONBOARD_SCHEMA, argvToRaw(ONBOARD_SCHEMA, argv).raw);
   if (cfg.help) {
@@ -112,10 +157,22 @@ export async function main(argv: string[]): Promise<number> {
   const firstDrop = cfg.to ? parseNorthEast(cfg.to) : null;
   // Every uplink value is checked before the runtime touches a socket.
   const uplinkConfig = uplinkConfigFromFlags(cfg, cfg.config ? readSections(cfg.config).uplink : undefined);
-  const runtime = await createRuntime(cfg);
+  if ((cfg.policyDir === undefined) !== (cfg.trustedKeys === undefined))
+    throw new AerieError('CONFIG_CONFLICT', '--policy-dir and --trusted-keys go together');
+  const trustedKeys = cfg.trustedKeys ? readTrustedKeys(cfg.trustedKeys) : [];
+  const runtime = await createRolloutRuntime(cfg);
   installFailClosedHooks(runtime);
+  const rollout = cfg.policyDir
+    ? await RolloutManager.open(runtime, {
+        dir: cfg.policyDir,
+        trustedKeys,
+        probationFlights: cfg.probationFlights,
+        http: { username: uplinkConfig?.mqttUsername ?? cfg.id, password: uplinkConfig?.mqttPassword },
+        fallbackPolicyPath: cfg.policy,
+      })
+    : null;
   // The outbox directory is locked and read now: a bad --data-dir stops start-up with its reason.
-  const uplink = uplinkConfig ? Uplink.open(uplinkConfig, runtimePort(runtime)) : null;
+  const uplink = uplinkConfig ? Uplink.open(uplinkConfig, runtimePort(runtime, rollout ?? undefined)) : null;
   runtime.onTick((r) => {
     for (const e of r.events)
       emit({ kind: `mission-${e.kind}`, id: cfg.id, phase: e.phase, detail: e.detail, outcome: e.outcome });
@@ -136,6 +193,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   await runtime.start();
+  rollout?.start();
   uplink?.start();
   emit({
     kind: 'started',
@@ -163,6 +221,7 @@ export async function main(argv: string[]): Promise<number> {
   if (mission && mission.outcome === null && runtime.link.state().armed)
     await runtime.failClosed('stopped by signal while flying');
   // The death goes out before the autopilot link closes: the station sees a clean shutdown, not a lost drone.
+  await rollout?.stop();
   await uplink?.stop();
   await runtime.stop();
   emit({ kind: 'stopped', id: cfg.id });

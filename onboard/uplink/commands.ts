@@ -9,7 +9,7 @@ import type { MissionPlan } from '../mission/index.js';
 import { airspaceToHomeFrame } from './fleet.js';
 import type { UplinkRuntimePort } from './ports.js';
 
-/** What this drone accepts (the birth lists it). activate-policy is answered 'unsupported' for now. */
+/** What every drone accepts (the birth lists it); drones with onboard rollouts add POLICY_COMMANDS. */
 export const SUPPORTED_COMMANDS: readonly CommandKind[] = [
   'assign-delivery',
   'abort',
@@ -26,6 +26,19 @@ export const SUPPORTED_COMMANDS: readonly CommandKind[] = [
 export const PICKUP_AT_HOME_TOLERANCE_M = 50;
 /** dropNeM and dropGeo given together must agree within this (m). */
 export const DROP_AGREEMENT_M = 10;
+
+/** Answered by onboard/rollout when the runtime has a policy folder (--policy-dir). */
+export const POLICY_COMMANDS: readonly CommandKind[] = [
+  'install-policy',
+  'activate-policy',
+  'shadow-policy',
+  'revert-policy',
+];
+
+/** The commands this drone answers. */
+export function supportedCommands(port: UplinkRuntimePort): CommandKind[] {
+  return port.rollout ? [...SUPPORTED_COMMANDS, ...POLICY_COMMANDS] : [...SUPPORTED_COMMANDS];
+}
 
 export interface CommandAnswer {
   readonly result: AckResult;
@@ -101,8 +114,11 @@ function setAirspace(airspace: Airspace, origin: GeoPoint | undefined, ctx: Comm
   return accepted;
 }
 
-/** Apply one decoded command. Never throws: a throw while applying is answered 'failed'. */
-export function applyCommand(cmd: Command, ctx: CommandContext): CommandAnswer {
+/**
+ * Apply one decoded command. Never throws: a throw while applying is answered 'failed'. Policy commands are answered
+ * once the rollout has done them (a promise).
+ */
+export function applyCommand(cmd: Command, ctx: CommandContext): CommandAnswer | Promise<CommandAnswer> {
   try {
     switch (cmd.kind) {
       case 'assign-delivery':
@@ -123,11 +139,18 @@ export function applyCommand(cmd: Command, ctx: CommandContext): CommandAnswer {
       case 'activate-policy':
       case 'install-policy':
       case 'shadow-policy':
-      case 'revert-policy':
-        return {
-          result: 'unsupported',
-          reason: 'this drone does not take policy activations over MQTT (signed bundles and slots come with rollouts)',
-        };
+      case 'revert-policy': {
+        const rollout = ctx.port.rollout;
+        if (!rollout)
+          return {
+            result: 'unsupported',
+            reason: 'this drone has no policy slots (start aerie onboard with --policy-dir and --trusted-keys)',
+          };
+        return rollout.command(cmd).catch((err: unknown) => ({
+          result: 'failed' as const,
+          reason: err instanceof Error ? err.message : String(err),
+        }));
+      }
     }
   } catch (err) {
     return { result: 'failed', reason: err instanceof Error ? err.message : String(err) };

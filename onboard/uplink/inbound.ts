@@ -37,6 +37,7 @@ export interface InboundDeps {
 
 export class Inbound {
   private readonly recentAcks = new Map<string, CommandAck>();
+  private readonly inProgress = new Set<string>();
   private traffic: FleetTraffic | null = null;
   private fleetAirspace: FleetAirspace | null = null;
   private appliedAirspaceVersion: number | null = null;
@@ -45,13 +46,19 @@ export class Inbound {
 
   /** The subscriptions this handler serves. */
   get filters(): string[] {
-    return [topics.droneCommands(this.d.id), topics.fleetAll];
+    const f = [topics.droneCommands(this.d.id), topics.fleetAll];
+    if (this.d.port.rollout) f.push(topics.droneBundle(this.d.id));
+    return f;
   }
 
   onMessage(topic: string, payload: Buffer): void {
     try {
       if (topic === topics.droneCommands(this.d.id)) {
         this.onCommand(payload);
+        return;
+      }
+      if (topic === topics.droneBundle(this.d.id)) {
+        this.onBundleChunk(payload);
         return;
       }
       switch (parseFleetTopic(topic)) {
@@ -104,7 +111,18 @@ export class Inbound {
       this.answer(cmd.commandId, cmd.kind, { result: 'rejected', reason: `addressed to ${cmd.target}, not ${d.id}` });
       return;
     }
-    const answer = applyCommand(cmd, { port: d.port, home: () => d.port.vehicle().home, setTask: d.onTask });
+    const applied = applyCommand(cmd, { port: d.port, home: () => d.port.vehicle().home, setTask: d.onTask });
+    if (applied instanceof Promise) {
+      // Answered once done; a repeat in the meantime is not applied twice.
+      this.inProgress.add(cmd.commandId);
+      void applied.then((answer) => {
+        this.inProgress.delete(cmd.commandId);
+        this.answer(cmd.commandId, cmd.kind, answer);
+        d.log.info({ commandId: cmd.commandId, kind: cmd.kind, ...answer }, 'command');
+      });
+      return;
+    }
+    const answer = applied;
     this.answer(cmd.commandId, cmd.kind, answer);
     d.log.info({ commandId: cmd.commandId, kind: cmd.kind, ...answer }, 'command');
     if (answer.result !== 'accepted') return;
@@ -207,7 +225,22 @@ export class Inbound {
     if (r.neighbours.length === 0) this.traffic = null;
   }
 
+  private onBundleChunk(payload: Buffer): void {
+    const d = this.d;
+    const r = decodePayload('bundle', payload);
+    if (!r.ok) {
+      d.counters.fleetRefused++;
+      d.log.warn({ reason: r.reason }, 'bundle chunk refused');
+      return;
+    }
+    void d.port.rollout?.chunk(r.value);
+  }
+
   private repeatAnswer(commandId: string): boolean {
+    if (this.inProgress.has(commandId)) {
+      this.d.counters.commandsDuplicate++;
+      return true;
+    }
     const prior = this.recentAcks.get(commandId);
     if (!prior) return false;
     this.d.counters.commandsDuplicate++;

@@ -117,6 +117,7 @@ export class Outgoing {
       seq: d.sender.seq.metrics + 1,
       timeMs: now,
       ...body,
+      ...this.shadow(),
       uplink: { queueDrops: drops, queuedRecords: stats.queuedRecords, queueBytes: stats.queueBytes, ...this.window },
     };
     if (d.sender.enqueue('metrics', metrics)) d.sender.seq.metrics++;
@@ -124,6 +125,11 @@ export class Outgoing {
     this.window.telemetryDropped = 0;
     this.window.commandsDropped = 0;
     this.window.commandsRefused = 0;
+  }
+
+  private shadow(): { shadow?: NonNullable<PayloadByChannel['metrics']['shadow']> } {
+    const s = this.d.port.rollout?.shadowMetrics();
+    return s ? { shadow: s } : {};
   }
 
   private flushExperience(): void {

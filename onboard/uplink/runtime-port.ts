@@ -1,10 +1,12 @@
 /** The uplink's port onto a real OnboardRuntime. */
 import { policyVersionFromSha256 } from '../../shared/protocol/index.js';
 import type { OnboardRuntime } from '../runtime.js';
-import type { UplinkRuntimePort } from './ports.js';
+import type { UplinkRolloutPort, UplinkRuntimePort } from './ports.js';
 
-export function runtimePort(runtime: OnboardRuntime): UplinkRuntimePort {
+/** `rollout`: the runtime's onboard rollouts (onboard/rollout), when it has a policy folder. */
+export function runtimePort(runtime: OnboardRuntime, rollout?: UplinkRolloutPort): UplinkRuntimePort {
   return {
+    ...(rollout ? { rollout } : {}),
     vehicle: () => runtime.link.state(),
     autopilotLink: () => ({ up: runtime.link.isUp, linkDowns: runtime.link.counters.linkDowns }),
     mission: () => runtime.loop.currentMission,

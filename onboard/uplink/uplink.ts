@@ -15,7 +15,7 @@ import {
   PROTOCOL_VERSION,
   topics,
 } from '../../shared/protocol/index.js';
-import { SUPPORTED_COMMANDS } from './commands.js';
+import { supportedCommands } from './commands.js';
 import { segmentBytesOf, type UplinkConfig } from './config.js';
 import { type ConnectionCounters, MqttConnection } from './connection.js';
 import { newCounters, type UplinkCounters } from './counters.js';
@@ -62,6 +62,7 @@ export class Uplink {
   private stopped = false;
   private birthHome: GeoPoint | null = null;
   private birthPolicy = '';
+  private birthSlots = '';
 
   private constructor(
     private readonly config: UplinkConfig,
@@ -167,6 +168,7 @@ export class Uplink {
       this.log.info({ queued: stats.byChannel, bytes: stats.queueBytes }, 'replaying the store-and-forward queue');
     }
     this.detachTick = this.port.onTick((tick) => this.outgoing.onTick(tick));
+    this.port.rollout?.setEventSink((body) => this.publishEvent(body));
     this.every(1000 / this.config.telemetryHz, () => this.outgoing.sendTelemetry());
     this.every(this.config.metricsWindowS * 1000, () => this.outgoing.closeMetricsWindow());
     this.every(HOUSEKEEPING_MS, () => this.housekeeping());
@@ -233,11 +235,13 @@ export class Uplink {
     if (epoch !== this.sender.currentEpoch) return;
     if (!born) this.log.warn('birth not acknowledged');
     this.sender.goOnline();
+    this.port.rollout?.onReconnect();
   }
 
   private async publishBirth(): Promise<boolean> {
     const home = this.port.vehicle().home;
     const policyVersion = this.port.policyVersion();
+    const slots = this.port.rollout?.status();
     const birth: DroneBirth = {
       schema: PROTOCOL_VERSION,
       kind: 'birth',
@@ -246,12 +250,14 @@ export class Uplink {
       sessionId: this.sessionId,
       policyVersion,
       home: home ? { latDeg: home.latDeg, lonDeg: home.lonDeg, altAmslM: home.altAmslM } : null,
-      capabilities: [...SUPPORTED_COMMANDS, 'fleet:estop', 'fleet:airspace', 'fleet:traffic'],
+      capabilities: [...supportedCommands(this.port), 'fleet:estop', 'fleet:airspace', 'fleet:traffic'],
       timeMs: this.nowMs(),
       telemetryHz: this.config.telemetryHz,
+      ...(slots ? { policy: slots } : {}),
     };
     this.birthHome = home;
     this.birthPolicy = policyVersion;
+    this.birthSlots = slots ? JSON.stringify(slots) : '';
     const encoded = encodePayload('status', birth);
     if (!encoded.ok) {
       this.counters.encodeErrors++;
@@ -268,7 +274,11 @@ export class Uplink {
     this.inbound.refresh();
     // A new home (first fix, or moved) or another policy: a new birth tells the station.
     const home = this.port.vehicle().home;
-    if (this.sender.isOnline && (!sameHome(home, this.birthHome) || this.port.policyVersion() !== this.birthPolicy)) {
+    const slots = this.port.rollout ? JSON.stringify(this.port.rollout.status()) : '';
+    if (
+      this.sender.isOnline &&
+      (!sameHome(home, this.birthHome) || this.port.policyVersion() !== this.birthPolicy || slots !== this.birthSlots)
+    ) {
       void this.publishBirth();
     }
   }

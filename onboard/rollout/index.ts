@@ -1,0 +1,35 @@
+/**
+ * Onboard policy rollouts: signed bundles received (chunks on the drone's `bundle` channel, or HTTP from the
+ * station), verified (signature, hashes, policy contract, the autopilot's PX4 parameters), kept in slots on disk with
+ * an atomic switch, activated only while landed and disarmed, run in shadow beside the active policy, and reverted
+ * on the drone when a fresh activation trips the monitor. See README.md.
+ */
+export {
+  type BootFiles,
+  bootFiles,
+  type PolicyAction,
+  type PolicyEvent,
+  type PolicyStatus,
+  type RolloutAnswer,
+  type RolloutCommand,
+  type RolloutHost,
+  RolloutManager,
+  type RolloutOptions,
+  type ShadowMetrics,
+} from './manager.js';
+export { FlightCounter, POLICY_ATTRIBUTABLE_RULES, TripWatch } from './probation.js';
+export { type ParamReadings, paramValueOf, readPx4Params } from './px4-params.js';
+export { ShadowFilter, ShadowRunner, ShadowStats, type ShadowTick, type ShadowWindow } from './shadow.js';
+export {
+  type BundleFiles,
+  type CrashPoint,
+  DEFAULT_SLOT,
+  type Probation,
+  SLOT_NAMES,
+  type SlotInfo,
+  type SlotName,
+  type SlotState,
+  SlotStore,
+} from './slots.js';
+export { type ChunkIn, ChunkTransfer, fetchBundle, MAX_CHUNK_BYTES, splitIntoChunks } from './transfer.js';
+export { type VerifyResult, type VerifyStep, verifyBundle } from './verify.js';
