@@ -1,6 +1,7 @@
 /**
- * The default policy until a trained one exists: a go-to-goal controller written as a one-layer network over the
- * contract observation, exported by the same writer the trainer uses, so the runtime never special-cases it.
+ * A simple, predictable stand-in policy for tests and tools (the trained default is onboard/policies/default): a
+ * go-to-goal controller written as a one-layer network over the contract observation, exported by the same writer
+ * the trainer uses, so the runtime never special-cases it.
  *
  * action_ne = goal_ne feature = unit(goal - here) * tanh(distance / 25 m): full speed towards the goal from ~50 m
  * out, then a proportional approach (gain maxHorizontal / 25 m, 0.4 /s at 10 m/s) that stops on it. Both features

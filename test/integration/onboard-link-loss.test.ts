@@ -1,6 +1,6 @@
 /**
  * The autopilot link lost mid-cruise, both directions, for 4 simulated seconds (the simulated vehicle's onboard link
- * drops every datagram), with the real onboard runtime flying the default policy in lockstep. PX4 fails safe on its
+ * drops every datagram), with the real onboard runtime flying a policy in lockstep. PX4 fails safe on its
  * own (no setpoints); the runtime sees the heartbeat go, stops streaming, and once the link is back hands the vehicle
  * to AUTO.LAND instead of resuming: the vehicle lands and disarms, the delivery ends failed. The policy is the
  * simple go-to-goal model: this scenario is about the link, not the policy.
