@@ -196,7 +196,16 @@ export async function startStation(config: StationConfig, options: StartStationO
 
     const tasks = new TaskTracker(drops, log);
     let closing = false;
-    const rounds = new RoundScheduler(() => dispatcher.round(clock()).then(() => undefined), 25, log);
+    // Each round first takes up an airspace another station on the same database may have changed.
+    const rounds = new RoundScheduler(
+      () =>
+        airspace
+          .refresh()
+          .then(() => dispatcher.round(clock()))
+          .then(() => undefined),
+      25,
+      log,
+    );
     const kick = () => rounds.kick();
 
     let flushScheduled = false;

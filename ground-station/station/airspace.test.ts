@@ -197,6 +197,10 @@ for (const backend of storeBackends()) {
       await b.publish();
       expect(published.map((m) => m.version)).toEqual([2]);
       expect((await b.set(request(), 3000)).airspace.version).toBe(3);
+      // The first station takes up the second's change at its next refresh (each round, each order check).
+      expect(a.current()?.version).toBe(2);
+      expect((await a.refresh())?.version).toBe(3);
+      expect(a.orderRefusal({ pickupGeo: at(0, 0), dropGeo: at(200, 0) })?.message).toMatch(/school \(airspace v3\)/);
       // The first station's next change comes after the second's, even though it never saw it.
       expect((await a.set(request(AIRSPACE.noFlyZones.slice(1)), 4000)).airspace.version).toBe(4);
     });

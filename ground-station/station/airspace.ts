@@ -140,6 +140,16 @@ export class StationAirspace {
   }
 
   /**
+   * Take up a newer stored airspace (another station on the same database changed it); the one in force otherwise.
+   * Cheap (one small read): the station calls it before each round and each order check.
+   */
+  async refresh(): Promise<FleetAirspace | null> {
+    const stored = storedAirspace(await this.d.store.getState(AIRSPACE_STATE_KEY), this.d.logger);
+    if (stored && stored.version > (this.msg?.version ?? 0)) this.msg = stored;
+    return this.msg;
+  }
+
+  /**
    * Make `request` the fleet airspace: stored with the next version (after the stored one, which another station
    * on the same database may have moved on), then published. Identical to the one in force: nothing changes.
    */

@@ -15,13 +15,14 @@ export function deliveriesPort(
   depots: readonly Depot[],
   maxDropDistanceM: number,
   onCreated: () => void,
-  airspace?: Pick<StationAirspace, 'orderRefusal'>,
+  airspace?: Pick<StationAirspace, 'orderRefusal' | 'refresh'>,
 ): DeliveriesPort {
   return {
     async create(body, nowMs) {
       const resolved = resolveDeliveryRequest(body, { depots, maxDropDistanceM, nowMs });
       if (!resolved.ok) return resolved;
       // Not flyable under the fleet airspace (drop outside the geofence or in a no-fly zone): refused here.
+      await airspace?.refresh();
       const refused = airspace?.orderRefusal(resolved.value);
       if (refused) return { ok: false, reason: [refused] };
       await store.insertOrder(resolved.value);
@@ -72,7 +73,7 @@ export function fleetPort(registry: FleetRegistry, dispatcher: Dispatcher, store
 /** GET/PUT /api/airspace: a valid PUT becomes the fleet airspace (stored, published) and starts a round. */
 export function airspacePort(airspace: StationAirspace, onChanged: () => void): AirspacePort {
   return {
-    get: () => airspace.current(),
+    get: () => airspace.refresh(),
     async put(body, nowMs) {
       const parsed = parseAirspaceRequest(body);
       if (!parsed.ok) return parsed;

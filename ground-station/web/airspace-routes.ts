@@ -15,7 +15,7 @@ import type { RequestIssue } from '../deliveries/index.js';
 
 export interface AirspacePort {
   /** The airspace in force (the fleet message as published), null when none was set. */
-  get(): unknown | null;
+  get(): Promise<unknown | null>;
   /** Validate and make it the fleet airspace (stored, published); `changed` false when identical. */
   put(body: unknown, nowMs: number): Promise<Result<{ airspace: unknown; changed: boolean }, RequestIssue[]>>;
 }
@@ -26,7 +26,7 @@ export function registerAirspaceRoutes<S extends RawServerBase, L extends Fastif
   clock: () => number,
 ): void {
   app.get('/api/airspace', async (_req, reply) => {
-    const current = port.get();
+    const current = await port.get();
     if (current === null) return reply.code(404).send({ error: 'not-found', message: 'no fleet airspace set yet' });
     return current;
   });
