@@ -18,7 +18,13 @@ import type { DeliveryMission, MissionCommand, MissionOutput } from '../mission/
 import type { PolicyOutcome, ShieldOutcome } from '../policy/index.js';
 import type { MonitorAction, Neighbour, PolicyProposal, SafetyDecision, SafetyFilter } from '../safety/index.js';
 import type { ControlConfig } from './config.js';
-import { missionView, observationInput, safetyPhase, safetyVehicle } from './stages.js';
+import {
+  type MutableObservationInput,
+  missionView,
+  observationInputInto,
+  safetyPhase,
+  safetyVehicle,
+} from './stages.js';
 import { LoopStats } from './stats.js';
 
 /** The autopilot as the loop uses it (AutopilotLink implements it). */
@@ -84,6 +90,9 @@ export class ControlLoop {
   private lastTickUs = Number.NaN;
   private readonly state: VehicleState;
   private readonly observation = new Float32Array(OBSERVATION_SIZE);
+  /** The observation's input and goal, filled in place each policy tick (buildObservation keeps neither). */
+  private readonly goalNedM: { n: number; e: number; d: number } = { n: 0, e: 0, d: 0 };
+  private readonly observationInput: MutableObservationInput;
   private readonly scriptedAction = new Float32Array(3);
   private readonly limits: { maxHorizontalMS: number; maxUpMS: number; maxDownMS: number };
   private lastMonitorAction: MonitorAction = 'none';
@@ -103,6 +112,19 @@ export class ControlLoop {
     private readonly clockUs: () => number = () => Number.NaN,
   ) {
     this.state = autopilot.snapshot();
+    this.observationInput = {
+      positionNedM: ZERO,
+      velocityNedMS: ZERO,
+      rollRad: 0,
+      pitchRad: 0,
+      yawRad: 0,
+      goalNedM: this.goalNedM,
+      altitudeAboveGroundM: 0,
+      windEstimateNedMS: null,
+      airspace: this.airspace,
+      neighbours: this.neighbours,
+      batteryRemainingFraction: 0,
+    };
     this.limits = {
       maxHorizontalMS: config.maxHorizontalSpeedMS,
       maxUpMS: config.maxUpSpeedMS,
@@ -149,6 +171,7 @@ export class ControlLoop {
   }
 
   async tick(nowUs: number): Promise<TickReport> {
+    const tStart = this.stats.clockUs();
     const nowMs = nowUs / 1000;
     this.detectStall(nowUs);
     this.autopilot.snapshot(this.state);
@@ -165,7 +188,11 @@ export class ControlLoop {
     const guidance = out.guidance;
     if (guidance.kind === 'policy') {
       const g = guidance.goalNedM;
-      const input = observationInput(this.state, { n: g[0], e: g[1], d: g[2] }, this.airspace, this.neighbours, null);
+      const goal = this.goalNedM;
+      goal.n = g[0];
+      goal.e = g[1];
+      goal.d = g[2];
+      const input = observationInputInto(this.observationInput, this.state, goal, this.airspace, this.neighbours, null);
       const finite = buildObservation(input, this.observation);
       tInfer = this.stats.clockUs();
       if (!finite) {
@@ -227,11 +254,12 @@ export class ControlLoop {
     }
     const tEnd = this.stats.clockUs();
     this.stats.recordTick({
+      missionUs: tObs - tStart,
       observationUs: tInfer - tObs,
       inferenceUs: tFilter - tInfer,
       filterUs: tSend - tFilter,
       sendUs: tEnd - tSend,
-      totalUs: tEnd - tObs,
+      totalUs: tEnd - tStart,
       decision,
       policyRan: guidance.kind === 'policy',
       policyLatencyUs: policyOutcome?.latencyUs ?? Number.NaN,

@@ -70,6 +70,8 @@ export function safetyPhase(phase: MissionPhase): SafetyPhase {
   }
 }
 
+export type MutableObservationInput = { -readonly [K in keyof ObservationInput]: ObservationInput[K] };
+
 export function observationInput(
   state: VehicleState,
   goalNedM: Ned,
@@ -90,4 +92,27 @@ export function observationInput(
     neighbours,
     batteryRemainingFraction: Number.isFinite(state.batteryRemaining) ? state.batteryRemaining : 0,
   };
+}
+
+/** observationInput written into `into` (the loop's own, reused every tick); returns it. */
+export function observationInputInto(
+  into: MutableObservationInput,
+  state: VehicleState,
+  goalNedM: Ned,
+  airspace: Airspace,
+  neighbours: readonly Neighbour[],
+  windEstimateNedMS: Ned | null,
+): ObservationInput {
+  into.positionNedM = state.positionNedM;
+  into.velocityNedMS = state.velocityNedMS;
+  into.rollRad = state.rollRad;
+  into.pitchRad = state.pitchRad;
+  into.yawRad = state.yawRad;
+  into.goalNedM = goalNedM;
+  into.altitudeAboveGroundM = -state.positionNedM.d;
+  into.windEstimateNedMS = windEstimateNedMS;
+  into.airspace = airspace;
+  into.neighbours = neighbours;
+  into.batteryRemainingFraction = Number.isFinite(state.batteryRemaining) ? state.batteryRemaining : 0;
+  return into;
 }

@@ -40,10 +40,13 @@ export class SampleRing {
 }
 
 export interface TickSample {
+  /** Vehicle state snapshot, mission step and its command (from the tick's start). */
+  readonly missionUs: number;
   readonly observationUs: number;
   readonly inferenceUs: number;
   readonly filterUs: number;
   readonly sendUs: number;
+  /** The whole tick, from its start to the setpoint sent. */
   readonly totalUs: number;
   readonly decision: SafetyDecision;
   readonly policyRan: boolean;
@@ -65,13 +68,15 @@ export interface LoopSummary {
   readonly interventionShare: number;
   readonly tickUs: { readonly p50: number; readonly p99: number };
   readonly stageUs: Readonly<
-    Record<'observation' | 'inference' | 'filter' | 'send', { readonly p50: number; readonly p99: number }>
+    Record<'mission' | 'observation' | 'inference' | 'filter' | 'send', { readonly p50: number; readonly p99: number }>
   >;
   readonly policyLatencyUs: { readonly p50: number; readonly p99: number };
   /** Smallest clearances the barrier layer saw (m). */
   readonly minClearanceM: Readonly<Record<'fence' | 'ceiling' | 'zone' | 'floor' | 'separation', number>>;
   readonly monitorTransitions: readonly string[];
 }
+
+const CLEARANCE_KINDS = ['fence', 'ceiling', 'zone', 'floor', 'separation'] as const;
 
 const emptyLayerCounts = (): Record<SafetyLayer, number> => ({ sanity: 0, box: 0, barrier: 0, shield: 0, monitor: 0 });
 
@@ -85,6 +90,7 @@ export class LoopStats {
   private readonly layerTicks = emptyLayerCounts();
   private readonly total = new SampleRing();
   private readonly stages = {
+    mission: new SampleRing(),
     observation: new SampleRing(),
     inference: new SampleRing(),
     filter: new SampleRing(),
@@ -100,6 +106,8 @@ export class LoopStats {
   };
   private readonly transitions: string[] = [];
   private readonly reasons: Record<string, number> = {};
+  /** The 'layer:reason' keys, made once per pair rather than once per intervention. */
+  private readonly reasonKeys = new Map<string, Map<string, string>>();
 
   /** Monotonic microseconds for stage timing. */
   clockUs(): number {
@@ -110,6 +118,7 @@ export class LoopStats {
     this.ticks++;
     if (s.sent) this.setpointsSent++;
     this.total.push(s.totalUs);
+    this.stages.mission.push(s.missionUs);
     this.stages.observation.push(s.observationUs);
     this.stages.inference.push(s.inferenceUs);
     this.stages.filter.push(s.filterUs);
@@ -117,7 +126,7 @@ export class LoopStats {
     const d = s.decision;
     for (const layer of SAFETY_LAYERS) if (d.layers[layer]) this.layerTicks[layer]++;
     for (const i of d.interventions) {
-      const key = `${i.layer}:${i.reason}`;
+      const key = this.reasonKey(i.layer, i.reason);
       this.reasons[key] = (this.reasons[key] ?? 0) + 1;
     }
     if (s.policyRan) {
@@ -127,11 +136,25 @@ export class LoopStats {
       if (d.layers.sanity || d.layers.box || d.layers.barrier || d.layers.shield) this.interventionPolicyTicks++;
     }
     const c = d.barrier.clearanceM;
-    for (const k of ['fence', 'ceiling', 'zone', 'floor', 'separation'] as const) {
+    for (const k of CLEARANCE_KINDS) {
       if (c[k] < this.minClearance[k]) this.minClearance[k] = c[k];
     }
     const t = d.monitor.transition;
     if (t) this.transitions.push(`${t.from}->${t.to} (${d.monitor.activeRules.join(', ') || 'cleared'})`);
+  }
+
+  private reasonKey(layer: string, reason: string): string {
+    let byReason = this.reasonKeys.get(layer);
+    if (!byReason) {
+      byReason = new Map();
+      this.reasonKeys.set(layer, byReason);
+    }
+    let key = byReason.get(reason);
+    if (key === undefined) {
+      key = `${layer}:${reason}`;
+      byReason.set(reason, key);
+    }
+    return key;
   }
 
   summary(): LoopSummary {
@@ -147,6 +170,7 @@ export class LoopStats {
       interventionShare: this.policyTicks === 0 ? 0 : this.interventionPolicyTicks / this.policyTicks,
       tickUs: pp(this.total),
       stageUs: {
+        mission: pp(this.stages.mission),
         observation: pp(this.stages.observation),
         inference: pp(this.stages.inference),
         filter: pp(this.stages.filter),
