@@ -20,6 +20,7 @@ import { type Depot, Dispatcher, parseDepots } from './deliveries/index.js';
 import { ExperienceStore } from './experience/index.js';
 import { FleetRegistry } from './fleet/index.js';
 import { StationLink } from './link/index.js';
+import { RolloutManager, stationRolloutDrones } from './rollouts/index.js';
 import {
   airspacePort,
   deliveriesPort,
@@ -64,6 +65,8 @@ export interface StationHandle {
   readonly airspace: StationAirspace;
   /** The dashboard's live stream (batched fleet deltas, alerts, rollouts). */
   readonly stream: DashboardStream;
+  /** Policy rollouts (shadow, canary, staged, A/B), on their own timer. */
+  readonly rollouts: RolloutManager;
   /** Rollout changes for open dashboards (a plain callback; the rollout manager calls it). */
   publishRolloutUpdate(rollout: { id: string } & Record<string, unknown>): void;
   /** Run an assignment round now and wait for it (tests). */
@@ -192,6 +195,28 @@ export async function startStation(config: StationConfig, options: StartStationO
       componentLogger('monitoring'),
     );
     await monitoring.restore();
+
+    // Rollouts: the newest one resumes where it was; it acts on drones once the link is up and runs on its timer.
+    let publishRolloutUpdate: (view: { id: string } & Record<string, unknown>) => void = () => undefined;
+    const rollouts = new RolloutManager({
+      store,
+      fleet: () =>
+        registry.all().map((d) => ({
+          id: d.id,
+          online: d.online,
+          landed: d.telemetry?.landed ?? false,
+          armed: d.telemetry?.armed ?? true,
+          policyVersion: d.policyVersion,
+        })),
+      drones: stationRolloutDrones({
+        sendCommand: (droneId, command) =>
+          link ? link.sendCommand(droneId, command) : Promise.resolve({ ok: false, reason: 'link not up' }),
+      }),
+      clock,
+      logger: componentLogger('rollouts'),
+      onUpdate: (view) => publishRolloutUpdate(view),
+    });
+    await rollouts.restore();
     cleanups.push(() => monitoring.close(clock()));
 
     const tasks = new TaskTracker(drops, log);
@@ -237,6 +262,7 @@ export async function startStation(config: StationConfig, options: StartStationO
       dronesChanged,
       clock,
       logger: log,
+      rollouts,
     });
 
     link = await StationLink.connect({
@@ -275,6 +301,7 @@ export async function startStation(config: StationConfig, options: StartStationO
       ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
       deliveries: deliveriesPort(store, dispatcher, depots, config.maxDropDistance, kick, airspace),
       airspace: airspacePort(airspace, kick),
+      rollouts,
       fleet: fleetPort(registry, dispatcher, store),
       monitoring,
       experience,
@@ -317,6 +344,8 @@ export async function startStation(config: StationConfig, options: StartStationO
 
     const timers: NodeJS.Timeout[] = [];
     timers.push(setInterval(kick, config.roundInterval * 1000));
+    publishRolloutUpdate = (view) => stream.publishRollout(view);
+    rollouts.start();
     timers.push(setInterval(() => tasks.track('status', flushDrones(true)), config.flushInterval * 1000));
     timers.push(
       setInterval(() => tasks.track('monitoring', monitoring.evaluate(clock())), config.alertInterval * 1000),
@@ -356,6 +385,7 @@ export async function startStation(config: StationConfig, options: StartStationO
       link: stationLink,
       airspace,
       stream,
+      rollouts,
       publishRolloutUpdate: (rollout) => stream.publishRollout(rollout),
       runRound: () => rounds.runNow(),
       settle,
@@ -363,6 +393,7 @@ export async function startStation(config: StationConfig, options: StartStationO
         closed ??= (async () => {
           closing = true;
           for (const t of timers) clearInterval(t);
+          await rollouts.stop();
           // Stop taking requests, finish queued work, say goodbye to the broker, then the rest.
           const webClose = cleanups.pop();
           await webClose?.();

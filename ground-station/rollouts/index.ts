@@ -57,3 +57,4 @@ export {
   TERMINAL_STATES,
   type Transition,
 } from './rollout.js';
+export { type StationDronesDeps, stationRolloutDrones } from './station-drones.js';

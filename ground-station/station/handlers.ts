@@ -5,6 +5,7 @@
  * a window twice nor the dispatcher sees a mission event twice. Every new event is kept in the store.
  */
 import type { Logger } from '../../shared/log/index.js';
+import type { CommandAck, DroneEvent, DroneStatus, Metrics } from '../../shared/protocol/index.js';
 import type { DropCounters } from '../broker/index.js';
 import type { Dispatcher } from '../deliveries/index.js';
 import type { ExperienceStore } from '../experience/index.js';
@@ -33,6 +34,13 @@ export interface HandlerDeps {
   readonly dronesChanged: () => void;
   readonly clock: () => number;
   readonly logger: Logger;
+  /** The rollout manager: births (policy slots), policy events, metrics windows and command acks. */
+  readonly rollouts?: {
+    onBirth(b: Extract<DroneStatus, { kind: 'birth' }>): void;
+    onPolicyEvent(e: Extract<DroneEvent, { kind: 'policy' }>, nowMs: number): void;
+    onMetrics(m: Metrics, nowMs: number): void;
+    onAck(droneId: string, ack: CommandAck, nowMs: number): void;
+  };
 }
 
 export function stationHandlers(deps: HandlerDeps): IngestHandlers {
@@ -43,6 +51,7 @@ export function stationHandlers(deps: HandlerDeps): IngestHandlers {
   return {
     status(status, nowMs) {
       const change = registry.applyStatus(status, nowMs);
+      if (status.kind === 'birth' && change.kind !== 'stale-birth') deps.rollouts?.onBirth(status);
       if (change.kind === 'online') {
         logger.info({ droneId: change.id, sessionId: change.sessionId }, 'drone online');
         deps.dronesChanged();
@@ -91,6 +100,7 @@ export function stationHandlers(deps: HandlerDeps): IngestHandlers {
       );
       monitoring.onEvent(e);
       if (e.kind === 'mission') tasks.track('events', dispatcher.onEvent(e.id, e, nowMs).then(kick));
+      if (e.kind === 'policy') deps.rollouts?.onPolicyEvent(e, nowMs);
     },
     metrics(m, nowMs) {
       if (sequences.accept(m.id, sessionOf(m.id, m.sessionId), 'metrics', m.seq).kind === 'repeat') {
@@ -99,11 +109,13 @@ export function stationHandlers(deps: HandlerDeps): IngestHandlers {
         return;
       }
       monitoring.onMetrics(m);
+      deps.rollouts?.onMetrics(m, nowMs);
     },
     experience(batch, nowMs) {
       tasks.track('experience', experience.accept(batch, registry.get(batch.id)?.sessionId ?? '', nowMs));
     },
     ack(droneId, ack, nowMs) {
+      deps.rollouts?.onAck(droneId, ack, nowMs);
       tasks.track('acks', dispatcher.onAck(droneId, ack, nowMs).then(kick));
     },
   };

@@ -13,6 +13,7 @@ import type { OrderEvent, OrderRecord, OrderStatus } from '../storage/index.js';
 import { ORDER_STATUSES } from '../storage/index.js';
 import { type AirspacePort, registerAirspaceRoutes } from './airspace-routes.js';
 import { bearerMatches } from './auth.js';
+import { type RolloutPort, registerRolloutRoutes } from './rollout-routes.js';
 import { registerDashboardAssets } from './dashboard/assets.js';
 import { type DashboardStream, queryTokenMatches } from './stream.js';
 
@@ -54,6 +55,8 @@ export interface WebDeps {
   readonly monitoring: MonitoringPort;
   readonly experience: ExperiencePort;
   readonly airspace?: AirspacePort;
+  /** Policy rollouts (/api/rollouts); absent: 404. */
+  readonly rollouts?: RolloutPort;
   readonly status: (nowMs: number) => Promise<unknown>;
   /** The dashboard's live stream (GET /api/stream); absent: 404. */
   readonly stream?: DashboardStream;
@@ -272,6 +275,7 @@ export async function buildWebServer(deps: WebDeps) {
       .send(Readable.from(deps.experience.exportChunks(filter)));
   });
 
+  if (deps.rollouts) registerRolloutRoutes(app, deps.rollouts);
   if (deps.airspace) registerAirspaceRoutes(app, deps.airspace, deps.clock);
   return app;
 }
