@@ -285,6 +285,7 @@ export async function startStation(config: StationConfig, options: StartStationO
     // The fleet airspace, retained: the file's when it differs from the stored one (a new version), else the stored.
     const fromFile = airspaceFromFile ? await airspace.set(airspaceFromFile, clock()) : null;
     if (!fromFile?.changed) await airspace.publish();
+    stationLink.onReconnect(() => void airspace.publish());
 
     const operatorToken = config.operatorToken ?? generateToken();
     const stream = new DashboardStream(

@@ -55,6 +55,7 @@ export class StationLink {
   /** Messages received (all channels) since start. */
   received = 0;
   private closed = false;
+  private readonly reconnectListeners: (() => void)[] = [];
 
   private constructor(client: MqttClient) {
     this.client = client;
@@ -128,9 +129,19 @@ export class StationLink {
     }
     client.on('error', (err) => logger.warn({ err: err.message }, 'mqtt error'));
     client.on('offline', () => logger.warn('mqtt link down; reconnecting'));
-    client.on('connect', () => logger.info('mqtt link up'));
+    // Later CONNACKs are reconnections: a broker that restarted may have lost retained messages, so the station's
+    // retained state (the fleet airspace) is published again by the listeners.
+    client.on('connect', () => {
+      logger.info('mqtt link up');
+      for (const listener of link.reconnectListeners) listener();
+    });
     logger.info({ url: options.url, protocolVersion: options.protocolVersion }, 'station connected to broker');
     return link;
+  }
+
+  /** Call `listener` after every reconnection (not the first connection). */
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
   }
 
   /** Validate and publish a command to one drone (QoS 1). The promise settles when the broker has it. */
