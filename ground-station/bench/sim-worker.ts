@@ -3,12 +3,15 @@
  * publishes its birth and then telemetry at a fixed rate with `timeMs` stamped at send time. Runs on its own thread
  * (the machine's other core) so the drones do not steal the station's event loop.
  *
- * Messages from the parent: {cmd:'add', url, drones:[{id,password}], hz} -> {ok:'added', count}
+ * Messages from the parent: {cmd:'add', url, drones:[{id,password}], hz, circleM?} -> {ok:'added', count}
+ *                           (circleM: each drone flies a circle of that radius around its own point, so positions
+ *                           change every message; without it they hover at home)
  *                           {cmd:'stats'} -> {ok:'stats', sent, connected}
  *                           {cmd:'stop'}  -> {ok:'stopped'}
  */
 import { parentPort } from 'node:worker_threads';
 import mqtt, { type MqttClient } from 'mqtt';
+import { nedToGeo } from '../../shared/geo/index.js';
 import { PROTOCOL_VERSION, type Telemetry } from '../../shared/protocol/index.js';
 
 interface SimDrone {
@@ -17,22 +20,38 @@ interface SimDrone {
   readonly topic: string;
   seq: number;
   timer: NodeJS.Timeout | null;
+  /** Circle flown (centre NE m, radius m), null: hovering at home. */
+  readonly circle: { n: number; e: number; radiusM: number } | null;
 }
 
 const drones: SimDrone[] = [];
 let sent = 0;
 const HOME = { latDeg: 47.397742, lonDeg: 8.545594, altAmslM: 488 };
 
+const CIRCLE_SPEED_MPS = 8;
+
 function telemetry(d: SimDrone, timeMs: number): Telemetry {
+  let ned = { n: 0, e: 0, d: -20 };
+  let geo = HOME;
+  let velocity = { n: 1, e: 0, d: 0 };
+  let yawRad = 0;
+  if (d.circle) {
+    const w = CIRCLE_SPEED_MPS / d.circle.radiusM;
+    const a = ((timeMs / 1000) * w) % (2 * Math.PI);
+    ned = { n: d.circle.n + d.circle.radiusM * Math.cos(a), e: d.circle.e + d.circle.radiusM * Math.sin(a), d: -30 };
+    geo = nedToGeo(HOME, ned);
+    velocity = { n: -CIRCLE_SPEED_MPS * Math.sin(a), e: CIRCLE_SPEED_MPS * Math.cos(a), d: 0 };
+    yawRad = Math.atan2(velocity.e, velocity.n);
+  }
   return {
     schema: PROTOCOL_VERSION,
     id: d.id,
     timeMs,
     seq: ++d.seq,
-    positionNedM: { n: 0, e: 0, d: -20 },
-    geo: HOME,
-    velocityNedMS: { n: 1, e: 0, d: 0 },
-    yawRad: 0,
+    positionNedM: ned,
+    geo,
+    velocityNedMS: velocity,
+    yawRad,
     armed: true,
     mode: 'OFFBOARD',
     landed: false,
@@ -52,12 +71,18 @@ function telemetry(d: SimDrone, timeMs: number): Telemetry {
   };
 }
 
-async function add(url: string, list: { id: string; password: string }[], hz: number): Promise<number> {
+async function add(
+  url: string,
+  list: { id: string; password: string }[],
+  hz: number,
+  circleM?: number,
+): Promise<number> {
   const periodMs = 1000 / hz;
+  const base = drones.length;
   // Connect in small waves so the broker's login checks are not one burst.
   for (let i = 0; i < list.length; i += 50) {
     await Promise.all(
-      list.slice(i, i + 50).map(async ({ id, password }) => {
+      list.slice(i, i + 50).map(async ({ id, password }, j) => {
         const sessionId = `bench-${Math.random().toString(36).slice(2, 10)}`;
         const client = await mqtt.connectAsync(url, {
           clientId: `aerie-${id}`,
@@ -68,7 +93,13 @@ async function add(url: string, list: { id: string; password: string }[], hz: nu
           keepalive: 60,
           connectTimeout: 30_000,
         });
-        const d: SimDrone = { id, client, topic: `aerie/v1/drones/${id}/telemetry`, seq: 0, timer: null };
+        // Circles spread over a square around home, a few radii apart.
+        const k = base + i + j;
+        const circle =
+          circleM === undefined
+            ? null
+            : { n: (Math.floor(k / 15) - 7) * 3 * circleM, e: ((k % 15) - 7) * 3 * circleM, radiusM: circleM };
+        const d: SimDrone = { id, client, topic: `aerie/v1/drones/${id}/telemetry`, seq: 0, timer: null, circle };
         const birth = {
           schema: PROTOCOL_VERSION,
           kind: 'birth',
@@ -106,9 +137,9 @@ async function stop(): Promise<void> {
 
 parentPort?.on(
   'message',
-  (msg: { cmd: string; url?: string; drones?: { id: string; password: string }[]; hz?: number }) => {
+  (msg: { cmd: string; url?: string; drones?: { id: string; password: string }[]; hz?: number; circleM?: number }) => {
     if (msg.cmd === 'add') {
-      add(msg.url!, msg.drones!, msg.hz!).then(
+      add(msg.url!, msg.drones!, msg.hz!, msg.circleM).then(
         (count) => parentPort?.postMessage({ ok: 'added', count }),
         (err: Error) => parentPort?.postMessage({ ok: 'error', message: err.message }),
       );

@@ -9,6 +9,7 @@ import { stationBenchmark } from '../../ground-station/bench/index.js';
 import { trainBenchmark } from '../../ground-station/learning/bench.js';
 import { rolloutBenchmark } from '../../ground-station/rollouts/analysis/bench.js';
 import { REPO_ROOT } from '../fixtures/index.js';
+import { dashboardBenchmark } from './dashboard.js';
 import { type Benchmark, type Figure, formatTable } from './harness.js';
 import { mavlinkParse } from './mavlink-parse.js';
 import { onboardLoop } from './onboard.js';
@@ -20,6 +21,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   onboardLoop,
   assignmentBenchmark,
   stationBenchmark,
+  dashboardBenchmark,
   trainBenchmark,
   rolloutBenchmark,
 ];

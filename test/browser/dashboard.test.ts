@@ -1,8 +1,8 @@
 /**
  * The operator dashboard in Debian's Chromium against the whole system (`aerie demo`: simulated fleet, one onboard
  * runtime per drone, station with embedded broker and SQLite): the page refuses without the operator token and
- * loads with it; drones move on the map; an order created by clicking the map is delivered; a rollout's promote
- * button promotes; the emergency stop lands the fleet. Screenshots go to test-artifacts/browser/.
+ * loads with it; drones move on the map; an order created by clicking the map is delivered; the drone panel; the
+ * emergency stop lands the fleet. (Rollouts: rollouts.test.ts.) Screenshots go to test-artifacts/browser/.
  * Chromium missing is a failure with the install command, not a skip (CI installs it).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -57,8 +57,11 @@ describe('operator dashboard in Chromium', () => {
     await screenshot(page, 'browser', '01-login-refused');
 
     await loginToDashboard(page, demo.url, demo.token);
+    await expect.poll(() => page.locator('.drone-icon[data-drone-id]').count(), { timeout: 15_000 }).toBe(DRONES);
+    // The drone table is filled once it is on screen.
+    await page.locator('#drones').scrollIntoViewIfNeeded();
     await expect.poll(() => page.locator('#drones tr').count(), { timeout: 15_000 }).toBe(DRONES);
-    await expect.poll(() => page.locator('.drone-icon[data-drone-id]').count()).toBe(DRONES);
+    await page.locator('#map').scrollIntoViewIfNeeded();
     // The token is kept for the tab only.
     expect(await page.evaluate("sessionStorage.getItem('aerie.operatorToken')")).toBe(demo.token);
     expect(await page.evaluate('localStorage.length')).toBe(0);

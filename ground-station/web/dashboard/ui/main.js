@@ -13,6 +13,10 @@ const state = {
   drones: new Map(),
   changed: new Set(),
   removed: new Set(),
+  rowsDirty: new Set(),
+  rowsRemoved: new Set(),
+  rowsAt: 0,
+  tableVisible: true,
   origin: null,
   selected: null,
   policies: new Set(),
@@ -167,11 +171,34 @@ function drawFrame() {
   state.changed.clear();
   map.update(changed);
   map.remove([...state.removed]);
-  renderDroneRows(changed, [...state.removed]);
+  for (const f of changed) state.rowsDirty.add(f.id);
+  for (const id of state.removed) state.rowsRemoved.add(id);
   state.removed.clear();
+  renderDroneRowsIfDue();
   renderSummary();
   renderScopes();
   if (state.selected && changed.some((f) => f.id === state.selected)) renderDronePanel();
+}
+
+// The table is the page's most expensive part to lay out: updated once a second at most, and only while on screen.
+const ROWS_EVERY_MS = 1000;
+new IntersectionObserver((entries) => {
+  state.tableVisible = entries.some((e) => e.isIntersecting);
+  if (state.tableVisible) renderDroneRowsIfDue(true);
+}).observe(document.getElementById('drones'));
+
+function renderDroneRowsIfDue(force = false) {
+  if (!state.tableVisible) return;
+  const now = performance.now();
+  if (!force && now - state.rowsAt < ROWS_EVERY_MS) {
+    if (state.rowsDirty.size > 0 || state.rowsRemoved.size > 0) scheduleFrame();
+    return;
+  }
+  state.rowsAt = now;
+  const changed = [...state.rowsDirty].map((id) => state.drones.get(id)).filter(Boolean);
+  renderDroneRows(changed, [...state.rowsRemoved]);
+  state.rowsDirty.clear();
+  state.rowsRemoved.clear();
 }
 
 const rows = new Map();

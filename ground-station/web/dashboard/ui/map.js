@@ -4,6 +4,7 @@
 import * as L from '/vendor/leaflet/leaflet-src.esm.js';
 
 const TRAIL_POINTS = 40;
+const LABELS_UP_TO = 30;
 const EARTH_RADIUS_M = 6_371_000;
 const rad = (deg) => (deg * Math.PI) / 180;
 
@@ -122,7 +123,9 @@ export class FleetMap {
       if (!d) {
         const icon = L.divIcon({ className: 'drone-icon', html: '<div class="arrow"></div>', iconSize: [22, 22] });
         const marker = L.marker(at, { icon, title: f.id, keyboard: false }).addTo(this.layers.drones);
-        marker.bindTooltip(f.id, { permanent: true, direction: 'right', offset: [10, 0], className: 'drone-label' });
+        // Permanent labels for a small fleet; on hover for a large one (hundreds of labels cost a layout each).
+        const permanent = this.drones.size < LABELS_UP_TO;
+        marker.bindTooltip(f.id, { permanent, direction: 'right', offset: [10, 0], className: 'drone-label' });
         marker.on('click', (e) => {
           L.DomEvent.stopPropagation(e);
           this.onDroneClick(f.id);

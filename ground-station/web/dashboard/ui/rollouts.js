@@ -35,7 +35,10 @@ export class RolloutsPanel {
 
   async act(id, action) {
     try {
-      const r = await api(`/api/rollouts/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: {} });
+      const r = await api(`/api/rollouts/${encodeURIComponent(id)}/${action}`, {
+        method: 'POST',
+        body: { by: 'dashboard' },
+      });
       if (r?.id) this.rollouts.set(r.id, r);
       await this.refresh();
     } catch (err) {
