@@ -13,6 +13,7 @@ import type { OrderEvent, OrderRecord, OrderStatus } from '../storage/index.js';
 import { ORDER_STATUSES } from '../storage/index.js';
 import { type AirspacePort, registerAirspaceRoutes } from './airspace-routes.js';
 import { bearerMatches } from './auth.js';
+import { isPolicyBundleRequest, type PolicyPort, registerPolicyRoutes } from './policy-routes.js';
 import { type RolloutPort, registerRolloutRoutes } from './rollout-routes.js';
 import { registerDashboardAssets } from './dashboard/assets.js';
 import { type DashboardStream, queryTokenMatches } from './stream.js';
@@ -55,6 +56,8 @@ export interface WebDeps {
   readonly monitoring: MonitoringPort;
   readonly experience: ExperiencePort;
   readonly airspace?: AirspacePort;
+  /** The policy registry (/api/policies); absent: 404. */
+  readonly policies?: PolicyPort;
   /** Policy rollouts (/api/rollouts); absent: 404. */
   readonly rollouts?: RolloutPort;
   readonly status: (nowMs: number) => Promise<unknown>;
@@ -118,6 +121,8 @@ export async function buildWebServer(deps: WebDeps) {
     if (path.startsWith('/api/') || path === '/api') {
       // EventSource cannot send headers: the stream alone also takes the token as ?access_token=.
       if (path === '/api/stream' && queryTokenMatches(req.url, deps.operatorToken)) return;
+      // Drones download bundles with their MQTT login (HTTP basic): the route checks it.
+      if (deps.policies && isPolicyBundleRequest(req.method, path)) return;
       if (!bearerMatches(req.headers.authorization, deps.operatorToken)) return unauthorized(reply);
     } else if (path === '/metrics' && deps.metricsToken !== undefined) {
       if (!bearerMatches(req.headers.authorization, deps.metricsToken)) return unauthorized(reply);
@@ -276,6 +281,7 @@ export async function buildWebServer(deps: WebDeps) {
   });
 
   if (deps.rollouts) registerRolloutRoutes(app, deps.rollouts);
+  if (deps.policies) registerPolicyRoutes(app, deps.policies, { clock: deps.clock, operatorToken: deps.operatorToken });
   if (deps.airspace) registerAirspaceRoutes(app, deps.airspace, deps.clock);
   return app;
 }
