@@ -32,7 +32,10 @@ export class Charts {
       const box = document.createElement('div');
       box.className = 'chart';
       box.dataset.chart = c.id;
-      box.innerHTML = `<h3>${c.title}</h3>`;
+      box.dataset.points = '0';
+      const title = document.createElement('h3');
+      title.textContent = c.title;
+      box.appendChild(title);
       container.appendChild(box);
       const opts = {
         width: 380,
