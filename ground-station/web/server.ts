@@ -13,9 +13,9 @@ import type { OrderEvent, OrderRecord, OrderStatus } from '../storage/index.js';
 import { ORDER_STATUSES } from '../storage/index.js';
 import { type AirspacePort, registerAirspaceRoutes } from './airspace-routes.js';
 import { bearerMatches } from './auth.js';
+import { registerDashboardAssets } from './dashboard/assets.js';
 import { isPolicyBundleRequest, type PolicyPort, registerPolicyRoutes } from './policy-routes.js';
 import { type RolloutPort, registerRolloutRoutes } from './rollout-routes.js';
-import { registerDashboardAssets } from './dashboard/assets.js';
 import { type DashboardStream, queryTokenMatches } from './stream.js';
 
 export interface DeliveriesPort {
@@ -150,7 +150,6 @@ export async function buildWebServer(deps: WebDeps) {
     // Open streams would keep close() waiting for ever.
     app.addHook('preClose', async () => stream.close());
   }
-
 
   app.get('/metrics', async (_req, reply) => {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(deps.monitoring.prometheus(deps.clock()));
