@@ -1,4 +1,4 @@
-/** The station's JSON HTTP API (the dashboard UI comes later and will sit beside it). */
+/** The station's JSON HTTP API, the operator dashboard it serves at / and the dashboard's live stream. */
 export { type AirspacePort, registerAirspaceRoutes } from './airspace-routes.js';
 export { bearerMatches, generateToken } from './auth.js';
 export {
@@ -10,3 +10,5 @@ export {
   type WebDeps,
   type WebServer,
 } from './server.js';
+export { DashboardStream, type StreamSource } from './stream.js';
+export type { DroneFrame, FleetDelta } from './stream-frame.js';
