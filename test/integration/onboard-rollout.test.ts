@@ -98,7 +98,8 @@ async function startDrone(options: { probationFlights?: number } = {}) {
   const runtime = await OnboardRuntime.create({
     link: { mavlink: vehicles.vehicles[0].url },
     policyPath: activePath,
-    control: { policyDeadlineMs: 50 },
+    // The machine running these is shared and loaded: a stall is another test's subject (onboard-stall.test.ts).
+    control: { policyDeadlineMs: 50, stallThresholdMs: 2000 },
     timeScale: 4,
   });
   cleanups.push(() => runtime.stop());
@@ -301,7 +302,8 @@ describe('onboard rollouts', () => {
     await until(() => d.runtime.link.state().armed, 30_000, 'armed');
     const refused = await d.command({ kind: 'activate-policy', version, sha256: sha(bundle) });
     expect(refused).toMatchObject({ result: 'rejected', reason: expect.stringMatching(/landed and disarmed/) });
-    expect(await outcome).toMatchObject({ outcome: 'delivered' });
+    const flown = await outcome;
+    expect(flown, String(flown.detail)).toMatchObject({ outcome: 'delivered' });
     await d.station.waitFor(
       () => d.metrics().some((m) => m.policyVersion === version && (m.policyTicks as number) > 0),
       10_000,
@@ -386,7 +388,8 @@ describe('onboard rollouts', () => {
       expect(await d.command({ kind: 'shadow-policy', version, enabled: true })).toMatchObject({ result: 'accepted' });
       await d.policyEvent((e) => e.action === 'shadow-started' && e.policyVersion === version, 'shadow-started');
       await d.station.waitFor(() => (d.lastBirth()?.policy as { shadow?: string })?.shadow === version, 5000);
-      expect(await d.fly([25, 0], task)).toMatchObject({ outcome: 'delivered' });
+      const flown = await d.fly([25, 0], task);
+      expect(flown, String(flown.detail)).toMatchObject({ outcome: 'delivered' });
       await d.station.waitFor(
         () => d.metrics().some((m) => (m.shadow as { policyVersion?: string })?.policyVersion === version),
         10_000,
