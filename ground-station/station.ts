@@ -16,11 +16,12 @@ import {
   startEmbeddedBroker,
 } from './broker/index.js';
 import type { StationConfig } from './config.js';
-import { type Depot, Dispatcher, parseDepots } from './deliveries/index.js';
+import { type Depot, Dispatcher, orderRiskScore, parseDepots } from './deliveries/index.js';
 import { ExperienceStore } from './experience/index.js';
 import { FleetRegistry } from './fleet/index.js';
 import { StationLink } from './link/index.js';
 import { RolloutManager, stationRolloutDrones } from './rollouts/index.js';
+import { type StationPolicies, startStationPolicies } from './rollouts/registry-station.js';
 import {
   airspacePort,
   deliveriesPort,
@@ -67,6 +68,8 @@ export interface StationHandle {
   readonly stream: DashboardStream;
   /** Policy rollouts (shadow, canary, staged, A/B), on their own timer. */
   readonly rollouts: RolloutManager;
+  /** The policy registry (/api/policies) and the bundle distribution. */
+  readonly policies: StationPolicies;
   /** Rollout changes for open dashboards (a plain callback; the rollout manager calls it). */
   publishRolloutUpdate(rollout: { id: string } & Record<string, unknown>): void;
   /** Run an assignment round now and wait for it (tests). */
@@ -152,6 +155,16 @@ export async function startStation(config: StationConfig, options: StartStationO
     // The dispatcher sends through the link, which exists only once connected; messages that arrive meanwhile
     // (retained births) need the dispatcher, so the sender is a late-bound seam.
     let link: StationLink | null = null;
+    // The policy registry (the default policy seeded as the active baseline) and the bundle sender.
+    const policies = await startStationPolicies({
+      config,
+      store,
+      checker,
+      link: () => link,
+      clock,
+      logger: componentLogger('policies'),
+    });
+    cleanups.push(async () => policies.close());
     const airspace = new StationAirspace({
       store,
       publish: (msg) =>
@@ -160,6 +173,29 @@ export async function startStation(config: StationConfig, options: StartStationO
       logger: componentLogger('airspace'),
     });
     await airspace.load();
+    // Rollouts: the newest one resumes where it was; it acts on drones once the link is up and runs on its timer.
+    let publishRolloutUpdate: (view: { id: string } & Record<string, unknown>) => void = () => undefined;
+    const rollouts = new RolloutManager({
+      store,
+      fleet: () =>
+        registry.all().map((d) => ({
+          id: d.id,
+          online: d.online,
+          landed: d.telemetry?.landed ?? false,
+          armed: d.telemetry?.armed ?? true,
+          policyVersion: d.policyVersion,
+        })),
+      drones: stationRolloutDrones({
+        sendCommand: (droneId, command) =>
+          link ? link.sendCommand(droneId, command) : Promise.resolve({ ok: false, reason: 'link not up' }),
+        install: (droneId, version, nowMs) => policies.install(droneId, version, nowMs),
+      }),
+      clock,
+      logger: componentLogger('rollouts'),
+      onUpdate: (view) => publishRolloutUpdate(view),
+    });
+    await rollouts.restore();
+
     const dispatcher = new Dispatcher(
       store,
       registry,
@@ -176,6 +212,8 @@ export async function startStation(config: StationConfig, options: StartStationO
         releaseBy: config.releaseBy,
         fleetOrigin: depots[0].geo,
         orderRefusal: (order) => airspace.orderRefusal(order)?.message ?? null,
+        canaryDrones: () => rollouts.canaryDrones(),
+        orderRisk: (order) => orderRiskScore(order, airspace.current()),
       },
       componentLogger('dispatcher'),
     );
@@ -196,27 +234,6 @@ export async function startStation(config: StationConfig, options: StartStationO
     );
     await monitoring.restore();
 
-    // Rollouts: the newest one resumes where it was; it acts on drones once the link is up and runs on its timer.
-    let publishRolloutUpdate: (view: { id: string } & Record<string, unknown>) => void = () => undefined;
-    const rollouts = new RolloutManager({
-      store,
-      fleet: () =>
-        registry.all().map((d) => ({
-          id: d.id,
-          online: d.online,
-          landed: d.telemetry?.landed ?? false,
-          armed: d.telemetry?.armed ?? true,
-          policyVersion: d.policyVersion,
-        })),
-      drones: stationRolloutDrones({
-        sendCommand: (droneId, command) =>
-          link ? link.sendCommand(droneId, command) : Promise.resolve({ ok: false, reason: 'link not up' }),
-      }),
-      clock,
-      logger: componentLogger('rollouts'),
-      onUpdate: (view) => publishRolloutUpdate(view),
-    });
-    await rollouts.restore();
     cleanups.push(() => monitoring.close(clock()));
 
     const tasks = new TaskTracker(drops, log);
@@ -262,7 +279,19 @@ export async function startStation(config: StationConfig, options: StartStationO
       dronesChanged,
       clock,
       logger: log,
-      rollouts,
+      // Policy events and acks also settle bundle transfers.
+      rollouts: {
+        onBirth: (b) => rollouts.onBirth(b),
+        onPolicyEvent: (e, nowMs) => {
+          policies.onPolicyEvent(e);
+          rollouts.onPolicyEvent(e, nowMs);
+        },
+        onMetrics: (m, nowMs) => rollouts.onMetrics(m, nowMs),
+        onAck: (droneId, ack, nowMs) => {
+          policies.onAck(droneId, ack);
+          rollouts.onAck(droneId, ack, nowMs);
+        },
+      },
     });
 
     link = await StationLink.connect({
@@ -303,6 +332,7 @@ export async function startStation(config: StationConfig, options: StartStationO
       deliveries: deliveriesPort(store, dispatcher, depots, config.maxDropDistance, kick, airspace),
       airspace: airspacePort(airspace, kick),
       rollouts,
+      policies: policies.port,
       fleet: fleetPort(registry, dispatcher, store),
       monitoring,
       experience,
@@ -387,6 +417,7 @@ export async function startStation(config: StationConfig, options: StartStationO
       airspace,
       stream,
       rollouts,
+      policies,
       publishRolloutUpdate: (rollout) => stream.publishRollout(rollout),
       runRound: () => rounds.runNow(),
       settle,

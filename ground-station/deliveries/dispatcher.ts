@@ -53,6 +53,10 @@ export interface DispatcherOptions {
   readonly maxOrdersPerRound?: number;
   /** Why a queued order can no longer be flown (the fleet airspace), or null; such orders fail. */
   readonly orderRefusal?: (order: OrderRecord) => string | null;
+  /** Drones flying a rollout's candidate now: the assignment steers them to low-risk orders. */
+  readonly canaryDrones?: () => ReadonlySet<string>;
+  /** An order's risk 0..1 (trip length, priority, no-fly zones near the route); absent: no risk term. */
+  readonly orderRisk?: (order: OrderRecord) => number;
 }
 
 export interface DispatcherStats {
@@ -200,7 +204,12 @@ export class Dispatcher {
 
   /** Drones as planRound sees them (busy and cooling-down drones unavailable). */
   assignableDrones(nowMs: number): AssignableDrone[] {
-    return assignableDrones(this.registry, (id) => this.busy.has(id) || this.cooldown.has(id), nowMs);
+    return assignableDrones(
+      this.registry,
+      (id) => this.busy.has(id) || this.cooldown.has(id),
+      nowMs,
+      this.options.canaryDrones?.(),
+    );
   }
 
   private async planAndSend(nowMs: number): Promise<RoundPlan | null> {
@@ -226,10 +235,12 @@ export class Dispatcher {
       this.registry,
       (id) => this.busy.has(id) || this.cooldown.has(id) || held.has(id),
       nowMs,
+      this.options.canaryDrones?.(),
     );
+    const risk = this.options.orderRisk;
     const plan = planRound(
       drones,
-      queued.map((o) => deliveryOrder(o, this.options.fleetOrigin)),
+      queued.map((o) => deliveryOrder(o, this.options.fleetOrigin, risk?.(o))),
       {
         nowMs,
         config: this.options.assignment ?? DEFAULT_ASSIGNMENT_CONFIG,

@@ -18,3 +18,4 @@ export {
   type ResolveOptions,
   resolveDeliveryRequest,
 } from './request.js';
+export { DEFAULT_RISK_MODEL, orderRiskScore, type RiskModel, type RiskOrder, routeZoneClearanceM } from './risk.js';

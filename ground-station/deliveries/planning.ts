@@ -16,6 +16,8 @@ export function assignableDrones(
   registry: FleetRegistry,
   unavailable: (droneId: string) => boolean,
   nowMs: number,
+  /** Drones flying a rollout's candidate (they get the risk-averse cost). */
+  canary: ReadonlySet<string> = new Set(),
 ): AssignableDrone[] {
   const out: AssignableDrone[] = [];
   for (const d of registry.all()) {
@@ -27,6 +29,7 @@ export function assignableDrones(
     const position = t?.geo ?? d.home;
     out.push({
       id: d.id,
+      ...(canary.has(d.id) ? { canary: true } : {}),
       ...(position ? { positionGeo: { latDeg: position.latDeg, lonDeg: position.lonDeg } } : {}),
       batteryRemaining: t?.batteryRemaining ?? 0,
       available:
@@ -36,8 +39,8 @@ export function assignableDrones(
   return out;
 }
 
-/** An order in the fleet frame (NE metres from `origin`, the first depot). */
-export function deliveryOrder(o: OrderRecord, origin: GeoPoint): DeliveryOrder {
+/** An order in the fleet frame (NE metres from `origin`, the first depot), with its risk score 0..1 when known. */
+export function deliveryOrder(o: OrderRecord, origin: GeoPoint, riskScore?: number): DeliveryOrder {
   const pickup = geoToNed(origin, o.pickupGeo);
   const drop = geoToNed(origin, { ...o.dropGeo, altAmslM: origin.altAmslM });
   return {
@@ -47,5 +50,6 @@ export function deliveryOrder(o: OrderRecord, origin: GeoPoint): DeliveryOrder {
     weightKg: o.weightKg,
     priority: o.priority,
     ...(o.deadlineMs !== null ? { deadlineMs: o.deadlineMs } : {}),
+    ...(riskScore !== undefined ? { riskScore } : {}),
   };
 }

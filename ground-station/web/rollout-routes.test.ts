@@ -118,6 +118,9 @@ describe('the rollouts API', () => {
     const canaries = Object.keys(r.drones).filter((id) => r.drones[id] === 'candidate');
     expect(canaries).toHaveLength(2);
     const [first, second] = ds.filter((d) => canaries.includes(d.id));
+    // The assignment sees the canaries as such (risk-averse: lower-risk orders).
+    const flagged = station.dispatcher.assignableDrones(Date.now()).filter((d) => d.canary === true);
+    expect(flagged.map((d) => d.id).sort()).toEqual([...canaries].sort());
     // The first canary lands and disarms: it gets the switch; the second, still flying, does not.
     await first.telemetry({ policyVersion: BASE, landed: true, armed: false });
     await waitFor(
