@@ -1,7 +1,9 @@
 /**
  * Onboard figures. The runtime's autopilot link is fed the recorded real PX4 stream (every message PX4 v1.15.4 SITL
  * sent, at its recorded rates, looped over the armed OFFBOARD part) through an in-memory transport; the runtime flies
- * a cruise leg, so observation, policy, filter and setpoint encoding all run every tick.
+ * a cruise leg, so observation, policy, filter and setpoint encoding all run every tick. The replayed vehicle is a
+ * few metres up, inside the altitude floor's margin: the filter works its barrier path (near miss, often the QP and
+ * its fallback, and the monitor's hold) rather than the trivial clear one; the p50 note names the monitor's state.
  *
  *   onboard.tick.p99_us                 per-tick cost, ticks back to back: the whole tick, from the state snapshot
  *                                       and mission step to the setpoint encoded and sent
@@ -202,14 +204,14 @@ export const onboardLoop: Benchmark = {
         name: 'onboard.tick.p50_us',
         value: s.tickUs.p50,
         unit: 'us',
-        note: `p50 split: mission ${stage.mission.p50.toFixed(0)}, obs ${stage.observation.p50.toFixed(0)}, infer ${stage.inference.p50.toFixed(0)}, filter ${stage.filter.p50.toFixed(0)}, encode ${stage.send.p50.toFixed(0)}`,
+        note: `p50 split: mission ${stage.mission.p50.toFixed(0)}, obs ${stage.observation.p50.toFixed(0)}, infer ${stage.inference.p50.toFixed(0)}, filter ${stage.filter.p50.toFixed(0)}, encode ${stage.send.p50.toFixed(0)}; monitor ${s.monitorTransitions.at(-1) ?? 'none'}`,
       },
       { name: 'onboard.tick.p99_us', value: s.tickUs.p99, unit: 'us', note: split },
       {
         name: 'onboard.tick.p99_ratio_vs_bare_ort',
         value: s.tickUs.p99 / bareP99,
         unit: 'x',
-        note: `goal <= 1.3; bare session.run p50 ${percentile(bare, 50).toFixed(0)} us, p99 ${bareP99.toFixed(0)} us`,
+        note: `goal <= 1.3; bare session.run p50 ${percentile(bare, 50).toFixed(0)} us, p99 ${bareP99.toFixed(0)} us; p50 ratio ${(s.tickUs.p50 / percentile(bare, 50)).toFixed(2)}`,
       },
       {
         name: 'onboard.jitter.p99_ms',
