@@ -378,7 +378,9 @@ export class SlotStore {
         continue;
       }
       dropped.push({ slot, id, reason: r.reason });
-      state = { ...state, [slot]: null, ...(slot === 'active' ? { probation: null } : {}) };
+      // Without its active slot the drone flies its own policy: "revert to the default" would then mean nothing.
+      const previous = slot === 'active' && state.previous === DEFAULT_SLOT ? null : state.previous;
+      state = { ...state, previous, [slot]: null, ...(slot === 'active' ? { probation: null } : {}) };
     }
     this.state = state;
     if (dropped.length > 0) await this.commit(state);
