@@ -1,5 +1,6 @@
 /** `aerie station` configuration, declared once (name, type, default, unit, range, meaning). */
 import { type ConfigOf, declareConfig, parseConfig } from '../shared/config/index.js';
+import { EVAL_GATE_SCHEMA } from './rollouts/registry-gate.js';
 
 export const STATION_CONFIG = declareConfig({
   mqttUrl: {
@@ -193,6 +194,30 @@ export const STATION_CONFIG = declareConfig({
     max: 3600,
     doc: 'How often fleet state is written to the database (births and deaths are written at once).',
   },
+  releaseKey: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'Release key (Ed25519 PEM) that signs the seeded baseline; default keys/release.key beside --db, made on first start.',
+  },
+  trustedKeys: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: "Folder of .pub keys whose bundles the policy registry accepts besides the station's own release key.",
+  },
+  seedPolicy: {
+    type: 'boolean',
+    default: true,
+    doc: "Register the drones' default policy as the active baseline at start (--no-seed-policy: do not).",
+  },
+  publicUrl: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: 'The HTTP API as drones reach it (http://host:8080): installs then send a URL instead of MQTT chunks.',
+  },
+  ...EVAL_GATE_SCHEMA,
   logLevel: {
     type: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

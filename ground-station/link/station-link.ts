@@ -9,6 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { AerieError, type Result } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log/index.js';
 import {
+  type BundleChunk,
   CHANNEL_DELIVERY,
   type Command,
   type DroneChannel,
@@ -149,6 +150,13 @@ export class StationLink {
     const encoded = encodePayload('commands', command);
     if (!encoded.ok) return encoded;
     return this.publish(topics.droneCommands(droneId), encoded.value, CHANNEL_DELIVERY.commands);
+  }
+
+  /** Validate and publish one policy bundle chunk to a drone (QoS 1, its `bundle` channel). */
+  async sendBundleChunk(droneId: string, chunk: BundleChunk): Promise<Result<void, string>> {
+    const encoded = encodePayload('bundle', chunk);
+    if (!encoded.ok) return encoded;
+    return this.publish(topics.droneBundle(droneId), encoded.value, CHANNEL_DELIVERY.bundle);
   }
 
   async publishFleet<C extends FleetChannel>(channel: C, payload: PayloadByChannel[C]): Promise<Result<void, string>> {

@@ -129,14 +129,32 @@ export class BundleSender {
     }));
   }
 
+  /** Install `version` on the drone; settles with the drone's verdict (or a failure), never rejects. */
   async installOnDrone(droneId: string, version: string, options: InstallOptions = {}): Promise<InstallOutcome> {
+    return (await this.startInstall(droneId, version, options)).outcome;
+  }
+
+  /**
+   * Start an install: `started` says whether install-policy went out (for a caller that does not wait for the
+   * transfer, like the rollout manager, which hears the verdict as a policy event); `outcome` settles as
+   * installOnDrone's.
+   */
+  async startInstall(
+    droneId: string,
+    version: string,
+    options: InstallOptions = {},
+  ): Promise<{ started: Result<void, string>; outcome: Promise<InstallOutcome> }> {
     const failed = (reason: string): InstallOutcome => ({ result: 'failed', droneId, version, reason, chunksSent: 0 });
+    const refusedToStart = (reason: string) => ({
+      started: { ok: false as const, reason },
+      outcome: Promise.resolve(failed(reason)),
+    });
     const bundle = await this.options.source(version);
-    if (!bundle) return failed(`no bundle for ${version} in the registry`);
+    if (!bundle) return refusedToStart(`no bundle for ${version} in the registry`);
     const transferId = `t-${bundle.sha256.slice(0, 12)}-${randomBytes(4).toString('hex')}`;
     const commandId = `install-${transferId}`;
     const via = options.via ?? 'mqtt';
-    if (via === 'http' && !this.options.publicBaseUrl) return failed('no public base URL for an HTTP transfer');
+    if (via === 'http' && !this.options.publicBaseUrl) return refusedToStart('no public base URL for an HTTP transfer');
 
     let settle!: (o: InstallOutcome) => void;
     const done = new Promise<InstallOutcome>((resolve) => {
@@ -189,7 +207,7 @@ export class BundleSender {
     const sent = await this.options.ports.sendCommand(droneId, command);
     if (!sent.ok) {
       t.settle({ ...failed(`install-policy not sent: ${sent.reason}`), chunksSent: 0 });
-      return done;
+      return { started: sent, outcome: done };
     }
     // Chunks follow at once: the drone keeps what arrives before it has answered the command.
     if (via === 'mqtt')
@@ -198,7 +216,7 @@ export class BundleSender {
         t.chunks.map((c) => c.index),
       );
     else this.armIdle(t);
-    return done;
+    return { started: { ok: true, value: undefined }, outcome: done };
   }
 
   /** Feed the drone's acks (the station's ingest calls this for every ack). */
