@@ -16,6 +16,7 @@ const state = {
   rowsDirty: new Set(),
   rowsRemoved: new Set(),
   rowsAt: 0,
+  rowsTimer: null,
   tableVisible: true,
   origin: null,
   selected: null,
@@ -180,20 +181,31 @@ function drawFrame() {
   if (state.selected && changed.some((f) => f.id === state.selected)) renderDronePanel();
 }
 
-// The table is the page's most expensive part to lay out: updated once a second at most, and only while on screen.
+// The table is the page's most expensive part to lay out: updated once a second at most while on screen, every
+// 5 s while scrolled away (and at once when it comes back).
 const ROWS_EVERY_MS = 1000;
+const ROWS_OFFSCREEN_EVERY_MS = 5000;
 new IntersectionObserver((entries) => {
   state.tableVisible = entries.some((e) => e.isIntersecting);
   if (state.tableVisible) renderDroneRowsIfDue(true);
 }).observe(document.getElementById('drones'));
 
 function renderDroneRowsIfDue(force = false) {
-  if (!state.tableVisible) return;
   const now = performance.now();
-  if (!force && now - state.rowsAt < ROWS_EVERY_MS) {
-    if (state.rowsDirty.size > 0 || state.rowsRemoved.size > 0) scheduleFrame();
+  const every = state.tableVisible ? ROWS_EVERY_MS : ROWS_OFFSCREEN_EVERY_MS;
+  if (!force && now - state.rowsAt < every) {
+    // The last changes must show even if no batch follows: one timer for when the table is due.
+    state.rowsTimer ??= setTimeout(
+      () => {
+        state.rowsTimer = null;
+        renderDroneRowsIfDue();
+      },
+      every - (now - state.rowsAt),
+    );
     return;
   }
+  clearTimeout(state.rowsTimer);
+  state.rowsTimer = null;
   state.rowsAt = now;
   const changed = [...state.rowsDirty].map((id) => state.drones.get(id)).filter(Boolean);
   renderDroneRows(changed, [...state.rowsRemoved]);
