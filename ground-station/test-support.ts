@@ -20,7 +20,7 @@ import {
   topics,
 } from '../shared/protocol/index.js';
 import { addCredential, type CredentialsFile, EMPTY_CREDENTIALS, saveCredentials } from './broker/index.js';
-import { parseStationConfig } from './config.js';
+import { parseStationConfig, type StationConfig } from './config.js';
 import { type StationHandle, startStation } from './station.js';
 import { testSchemaName } from './storage/test-support.js';
 
@@ -30,6 +30,8 @@ export const TEST_DEPOT = { latDeg: 47.397742, lonDeg: 8.545594, altAmslM: 488 }
 
 export interface TestStation {
   readonly station: StationHandle;
+  /** What it was started with (a test restarts a station on the same database with it). */
+  readonly config: StationConfig;
   readonly dir: string;
   readonly credentialsFile: string;
   /** Unique per test station: prefix drone ids with it (a shared Mosquitto keeps retained messages). */
@@ -78,6 +80,7 @@ export async function startTestStation(
   const station = await startStation(config);
   return {
     station,
+    config,
     dir,
     credentialsFile,
     prefix,

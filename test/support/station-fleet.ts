@@ -59,6 +59,8 @@ export interface StationFleetOptions {
   readonly extraLogins?: readonly string[];
   /** Station configuration overrides. */
   readonly station?: Record<string, unknown>;
+  /** More arguments for drone i's `aerie onboard` (e.g. --policy-dir and --trusted-keys). */
+  readonly childArgs?: (i: number, id: string) => readonly string[];
 }
 
 export interface StationFleet {
@@ -188,6 +190,7 @@ export async function startStationFleet(options: StationFleetOptions): Promise<S
       ];
       args.push('--time-scale', String(options.speed), '--mqtt-url', droneMqttUrl, '--data-dir', dataDirs[i]);
       args.push('--no-stdin-control');
+      if (options.childArgs) args.push(...options.childArgs(i, id));
       if (!t.externalMqtt) {
         const passwordFile = join(dir, `${id}.password`);
         writeFileSync(passwordFile, `${t.passwords[id]}\n`, { mode: 0o600 });
