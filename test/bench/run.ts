@@ -13,12 +13,14 @@ import { dashboardBenchmark } from './dashboard.js';
 import { type Benchmark, type Figure, formatTable } from './harness.js';
 import { mavlinkParse } from './mavlink-parse.js';
 import { onboardLoop } from './onboard.js';
+import { shadowBenchmark } from './onboard-shadow.js';
 import { sitlRealtime } from './sitl.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
   mavlinkParse,
   sitlRealtime,
   onboardLoop,
+  shadowBenchmark,
   assignmentBenchmark,
   stationBenchmark,
   dashboardBenchmark,
