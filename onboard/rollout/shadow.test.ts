@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Airspace } from '../../shared/geo/index.js';
 import { EMPTY_AIRSPACE } from '../../shared/geo/index.js';
-import { ABSENT_OBSERVATION, buildGoToGoalModel, OBSERVATION_SIZE } from '../../shared/policy/index.js';
+import {
+  ABSENT_OBSERVATION,
+  buildGoToGoalModel,
+  OBSERVATION_SIZE,
+  observationIndex,
+} from '../../shared/policy/index.js';
 import { linearModel, nanWhenFlyingSouthPolicyModel } from '../../shared/policy/test-models.js';
 import { loadPolicy } from '../policy/index.js';
 import { DEFAULT_SAFETY_CONFIG } from '../safety/index.js';
@@ -100,6 +105,24 @@ describe('ShadowRunner', () => {
     // The active policy faulted: no divergence sample, but the candidate is still filtered and counted.
     const c = await divergenceOf(nanWhenFlyingSouthPolicyModel(), null);
     expect(c.stats.totals).toMatchObject({ ticks: 5, faults: 0, divergenceSamples: 0 });
+  });
+
+  it('counts a candidate that faults (NaN) as a would-be sanity intervention, without a divergence sample', async () => {
+    const runner = await loadPolicy(nanWhenFlyingSouthPolicyModel());
+    const sh = new ShadowRunner({ runner, version: 'v', limits, safety: DEFAULT_SAFETY_CONFIG, deadlineMs: 200 });
+    const south = tick(0, [0, 0, 0]);
+    south.observation[observationIndex('velocity_n')] = -0.5;
+    sh.observe(south);
+    await sh.idle();
+    sh.observe(tick(20_000, [0, 0, 0]));
+    await sh.idle();
+    await sh.stop();
+    expect(sh.stats.close('v')).toMatchObject({
+      ticks: 2,
+      faults: 1,
+      wouldBeInterventionsByLayer: { sanity: 1 },
+    });
+    expect(sh.stats.totals.divergenceSamples).toBe(1);
   });
 
   it('skips a tick while the previous inference still runs (never queues behind the loop)', async () => {
