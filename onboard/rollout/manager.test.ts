@@ -71,6 +71,7 @@ async function open(dir: string, host: RolloutHost, fallback: string, events: Po
     fallbackPolicyPath: fallback,
     probationFlights: 2,
     faultStreakTicks: 3,
+    progressIdleMs: 100,
   });
   m.setEventSink((e) => events.push(e));
   m.start();

@@ -460,9 +460,9 @@ export class RolloutManager {
         });
         this.transfers.set(transferId, t);
       }
+      // Incomplete: the station's chunks follow the command; what still misses is reported after a quiet spell.
       this.lastChunkAtMs.set(transferId, this.nowMs());
       if (t.complete) await this.finishTransfer(t);
-      else this.progress(t);
     });
   }
 
@@ -524,8 +524,9 @@ export class RolloutManager {
       await this.finishTransfer(t);
       return;
     }
-    // The last index arrived (the station's first pass is over) or a round number: say what is missing.
-    if (!r.duplicate && (c.index === c.count - 1 || r.received % 64 === 0)) this.progress(t);
+    // The last index arrived: the station's pass is over, say what it lost on the way. Not sooner, or chunks still
+    // on their way would be asked for twice.
+    if (!r.duplicate && c.index === c.count - 1) this.progress(t);
   }
 
   private async finishTransfer(t: ChunkTransfer): Promise<void> {
