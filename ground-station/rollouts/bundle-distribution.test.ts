@@ -3,7 +3,7 @@
  * that answers install-policy, loses a chunk, reports what is missing and checks the assembled file with openBundle.
  * The station resends only the missing chunk; refusals and silence come back as outcomes with their reasons.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -16,21 +16,12 @@ import {
 } from '../../shared/bundle/index.js';
 import { componentLogger } from '../../shared/log/index.js';
 import { linearModel } from '../../shared/policy/test-models.js';
-import {
-  BUNDLE_CHUNK_BYTES,
-  type BundleChunk,
-  type Command,
-  type DroneEvent,
-  decodeCommand,
-  decodePayload,
-  encodePayload,
-  PROTOCOL_VERSION,
-  topics,
-} from '../../shared/protocol/index.js';
+import { BUNDLE_CHUNK_BYTES, type Command, encodePayload, topics } from '../../shared/protocol/index.js';
 import { addCredential, CredentialChecker, type CredentialsFile, EMPTY_CREDENTIALS } from '../broker/credentials.js';
 import { DropCounters } from '../broker/drops.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../broker/embedded.js';
 import { BundleSender, bundleChunks, connectBundleLink } from './bundle-distribution.js';
+import { droneDouble } from './test-support.js';
 
 const FAST = { N: 1024, r: 8, p: 1 };
 const release = generateReleaseKeyPair();
@@ -45,110 +36,6 @@ function bigBundle(): { bytes: Buffer; version: string; sha256: string } {
   const r = openBundle(bytes, { trustedKeys: [trustedKey(release.publicKeyPem)] });
   if (!r.ok) throw new Error(r.reason);
   return { bytes, version: r.bundle.version, sha256: r.bundle.sha256 };
-}
-
-interface DroneDouble {
-  client: MqttClient;
-  /** Chunk indexes received, in order (repeats included). */
-  received: number[];
-  commands: Command[];
-  /** Transfer ids of every chunk that reached the drone, before any check. */
-  transfersSeen: string[];
-}
-
-/**
- * The drone side of a transfer, as the protocol describes it: ack install-policy, keep chunks, report the missing
- * ones once the last index arrived, verify when complete. `lose` drops the first delivery of those indexes;
- * `ack` overrides the answer; `silent` never reports.
- */
-async function droneDouble(
-  url: string,
-  id: string,
-  password: string,
-  behaviour: { lose?: number[]; ack?: 'rejected'; silent?: boolean; trusted?: string } = {},
-): Promise<DroneDouble> {
-  const client = await mqtt.connectAsync(url, {
-    clientId: id,
-    username: id,
-    password,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-  });
-  const d: DroneDouble = { client, received: [], commands: [], transfersSeen: [] };
-  const lost = new Set(behaviour.lose ?? []);
-  const held = new Map<number, Buffer>();
-  let install: Extract<Command, { kind: 'install-policy' }> | null = null;
-  let seq = 0;
-  const event = async (fields: Partial<Extract<DroneEvent, { kind: 'policy' }>>) => {
-    const e = { schema: PROTOCOL_VERSION, id, seq: ++seq, timeMs: Date.now(), kind: 'policy', ...fields } as DroneEvent;
-    const enc = encodePayload('events', e);
-    if (!enc.ok) throw new Error(enc.reason);
-    await client.publishAsync(topics.droneEvents(id), enc.value, { qos: 1 });
-  };
-  client.on('message', (topic, payload) => {
-    void (async () => {
-      if (topic === topics.droneCommands(id)) {
-        const c = decodeCommand(payload);
-        if (!c.ok) return;
-        d.commands.push(c.value);
-        if (c.value.kind !== 'install-policy') return;
-        install = c.value;
-        const ack = {
-          schema: PROTOCOL_VERSION,
-          id,
-          commandId: c.value.commandId,
-          kind: c.value.kind,
-          timeMs: Date.now(),
-        };
-        const answer = behaviour.ack
-          ? { ...ack, result: behaviour.ack, reason: 'not landed' }
-          : { ...ack, result: 'accepted' as const };
-        const enc = encodePayload('acks', answer);
-        if (enc.ok) await client.publishAsync(topics.droneAcks(id), enc.value, { qos: 1 });
-        return;
-      }
-      if (topic !== topics.droneBundle(id)) return;
-      const r = decodePayload('bundle', payload);
-      if (!r.ok) return;
-      d.transfersSeen.push(r.value.transferId);
-      if (!install || behaviour.silent) return;
-      const chunk: BundleChunk = r.value;
-      d.received.push(chunk.index);
-      if (lost.delete(chunk.index)) return;
-      const data = Buffer.from(chunk.data, 'base64');
-      if (createHash('sha256').update(data).digest('hex') !== chunk.chunkSha256) return;
-      held.set(chunk.index, data);
-      const missing = Array.from({ length: chunk.count }, (_, i) => i).filter((i) => !held.has(i));
-      if (missing.length > 0) {
-        if (chunk.index === chunk.count - 1 || d.received.length > chunk.count) {
-          await event({
-            action: 'bundle-progress',
-            policyVersion: chunk.version,
-            transferId: chunk.transferId,
-            count: chunk.count,
-            receivedChunks: held.size,
-            missingChunks: missing,
-          });
-        }
-        return;
-      }
-      const file = Buffer.concat(Array.from({ length: chunk.count }, (_, i) => held.get(i) as Buffer));
-      const opened = openBundle(file, { trustedKeys: [trustedKey(behaviour.trusted ?? release.publicKeyPem)] });
-      await event(
-        opened.ok
-          ? { action: 'installed', policyVersion: chunk.version, transferId: chunk.transferId }
-          : {
-              action: 'refused',
-              policyVersion: chunk.version,
-              transferId: chunk.transferId,
-              code: opened.code,
-              reason: opened.reason,
-            },
-      );
-    })();
-  });
-  await client.subscribeAsync([topics.droneCommands(id), topics.droneBundle(id)], { qos: 1 });
-  return d;
 }
 
 describe('bundle distribution over MQTT', () => {
@@ -196,7 +83,7 @@ describe('bundle distribution over MQTT', () => {
 
   it('installs a bundle, resending only the chunk the drone reports missing', async () => {
     const b = bigBundle();
-    const d1 = await droneDouble(broker.url, 'd1', passwords.d1, { lose: [1] });
+    const d1 = await droneDouble(broker.url, 'd1', passwords.d1, release.publicKeyPem, { lose: [1] });
     clients.push(d1.client);
     const { sender, detach } = await connectBundleLink(station, { source: source(b), idleResendMs: 60_000 });
     const outcome = await sender.installOnDrone('d1', b.version);
@@ -216,8 +103,8 @@ describe('bundle distribution over MQTT', () => {
   it("reports the drone's refusal with its code, a rejected command, and silence as failed", async () => {
     const b = bigBundle();
     const other = generateReleaseKeyPair();
-    const d1 = await droneDouble(broker.url, 'd1', passwords.d1, { trusted: other.publicKeyPem });
-    const d2 = await droneDouble(broker.url, 'd2', passwords.d2, { ack: 'rejected' });
+    const d1 = await droneDouble(broker.url, 'd1', passwords.d1, other.publicKeyPem);
+    const d2 = await droneDouble(broker.url, 'd2', passwords.d2, release.publicKeyPem, { ack: 'rejected' });
     clients.push(d1.client, d2.client);
     const { sender, detach } = await connectBundleLink(station, { source: source(b), idleResendMs: 60_000 });
     const [r1, r2] = await Promise.all([
@@ -228,7 +115,7 @@ describe('bundle distribution over MQTT', () => {
     expect(r1.result === 'refused' && r1.reason).toContain(release.keyId);
     expect(r2).toMatchObject({ result: 'refused', code: 'rejected', reason: 'install-policy rejected: not landed' });
 
-    const silent = await droneDouble(broker.url, 'd1', passwords.d1, { silent: true });
+    const silent = await droneDouble(broker.url, 'd1', passwords.d1, release.publicKeyPem, { silent: true });
     clients.push(silent.client);
     await d1.client.endAsync(true);
     const r3 = await sender.installOnDrone('d1', b.version, { timeoutMs: 1500 });
@@ -241,9 +128,45 @@ describe('bundle distribution over MQTT', () => {
     await detach();
   });
 
+  it('sends every chunk again after silence, at most maxResends times, and still takes the verdict', async () => {
+    const b = bigBundle();
+    const sent: number[] = [];
+    const sender = new BundleSender({
+      source: source(b),
+      ports: {
+        sendCommand: async () => ({ ok: true, value: undefined }),
+        sendChunk: async (_id, c) => {
+          sent.push(c.index);
+          return { ok: true, value: undefined };
+        },
+      },
+      idleResendMs: 50,
+      maxResends: 2,
+    });
+    const started = await sender.startInstall('d9', b.version);
+    expect(started.started.ok).toBe(true);
+    const deadline = Date.now() + 5000;
+    while (sent.length < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    // The first send and two resends of the four chunks, then it waits.
+    expect(sent).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
+    const [{ transferId }] = sender.pending();
+    sender.handleEvent('d9', {
+      schema: '1.0',
+      id: 'd9',
+      seq: 1,
+      timeMs: 1,
+      kind: 'policy',
+      action: 'installed',
+      policyVersion: b.version,
+      transferId,
+    });
+    expect(await started.outcome).toMatchObject({ result: 'installed', chunksSent: 12 });
+  });
+
   it('a drone cannot publish chunks to another drone (ACL), and HTTP transfers carry the URL', async () => {
     const b = bigBundle();
-    const d2 = await droneDouble(broker.url, 'd2', passwords.d2);
+    const d2 = await droneDouble(broker.url, 'd2', passwords.d2, release.publicKeyPem);
     clients.push(d2.client);
     const d1 = await mqtt.connectAsync(broker.url, {
       clientId: 'd1',
