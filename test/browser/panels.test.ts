@@ -158,4 +158,31 @@ describe('rollouts and alerts panels in Chromium', () => {
     expect(after.firing.find((a) => a.id === alertId)?.acknowledgedBy).toBe('dashboard');
     await screenshot(page, 'browser', 'alert-2-acknowledged');
   }, 60_000);
+
+  it('draws the fleet airspace on the map, and keeps the login across a reload', async () => {
+    const put = await t.api('/api/airspace', {
+      method: 'PUT',
+      body: {
+        airspace: {
+          geofence: {
+            polygonNeM: [
+              { n: -400, e: -400 },
+              { n: -400, e: 400 },
+              { n: 400, e: 400 },
+              { n: 400, e: -400 },
+            ],
+            ceilingM: 120,
+          },
+          noFlyZones: [{ kind: 'cylinder', id: 'school', centerNeM: { n: 100, e: 0 }, radiusM: 30 }],
+        },
+      },
+    });
+    expect(put.status).toBe(200);
+    await page.reload();
+    await page.locator('#stream-state.live').waitFor({ timeout: 15_000 });
+    // Airspace shapes are the map's only SVG paths (drones, trails, depots and drops are on its canvas or DOM).
+    await expect.poll(() => page.locator('#map svg path').count(), { timeout: 15_000 }).toBe(2);
+    await page.locator('#map').scrollIntoViewIfNeeded();
+    await screenshot(page, 'browser', 'airspace');
+  }, 60_000);
 });

@@ -7,7 +7,12 @@ const LAYERS = ['sanity', 'box', 'barrier', 'shield', 'monitor'];
 const COLORS = ['#4aa3ff', '#e0a030', '#3fb37f', '#c678dd', '#e05252'];
 
 const CHARTS = [
-  { id: 'success', title: 'Success rate', series: [{ metric: 'success_rate', label: 'success', scale: 100 }] },
+  {
+    id: 'success',
+    title: 'Success rate (%)',
+    yRange: [0, 100],
+    series: [{ metric: 'success_rate', label: 'success', scale: 100 }],
+  },
   { id: 'return', title: 'Episode return (mean)', series: [{ metric: 'mean_return', label: 'return' }] },
   {
     id: 'interventions',
@@ -46,6 +51,11 @@ export class Charts {
         ],
         series: [{}, ...c.series.map((s, k) => ({ label: s.label, stroke: COLORS[k % COLORS.length], width: 1.5 }))],
         legend: { show: c.series.length > 1 },
+        scales: {
+          // A lone point still gets a readable minute either side.
+          x: { time: true, range: (_u, min, max) => (min !== null && min === max ? [min - 60, max + 60] : [min, max]) },
+          y: c.yRange ? { range: () => c.yRange } : {},
+        },
       };
       const plot = new uPlot(opts, [[], ...c.series.map(() => [])], box);
       this.plots.set(c.id, { def: c, plot, box });
@@ -66,8 +76,9 @@ export class Charts {
     }
     for (const { def, plot, box } of this.plots.values()) {
       if (def.series[0].summary) {
-        plot.setData([this.messages.map((m) => m[0]), this.messages.map((m) => m[1])]);
-        box.dataset.points = String(this.messages.length);
+        // A line needs two samples (the first comes 10 s after the page opens).
+        if (this.messages.length >= 2) plot.setData([this.messages.map((m) => m[0]), this.messages.map((m) => m[1])]);
+        box.dataset.points = String(this.messages.length >= 2 ? this.messages.length : 0);
         continue;
       }
       const got = await Promise.all(
