@@ -190,6 +190,12 @@ export async function startStation(config: StationConfig, options: StartStationO
           link ? link.sendCommand(droneId, command) : Promise.resolve({ ok: false, reason: 'link not up' }),
         install: (droneId, version, nowMs) => policies.install(droneId, version, nowMs),
       }),
+      policies: {
+        lookup: (version) => policies.registry.get(version),
+        setState: async (version, state, reason, nowMs) => {
+          await policies.registry.transition(version, state, reason, nowMs);
+        },
+      },
       clock,
       logger: componentLogger('rollouts'),
       onUpdate: (view) => publishRolloutUpdate(view),

@@ -48,6 +48,7 @@ export interface RolloutPolicies {
   setState?(
     version: string,
     state: 'shadow' | 'canary' | 'active' | 'retired' | 'rolled-back',
+    reason: string,
     nowMs: number,
   ): Promise<void>;
 }
@@ -226,13 +227,6 @@ export class RolloutManager {
         reason: { code: 'conflict', message: `rollout ${live.id} is ${live.state}; abort it first` },
       };
     }
-    let sha256: string | null = null;
-    if (this.deps.policies) {
-      const found = await this.deps.policies.lookup(req.candidate);
-      if (!found)
-        return { ok: false, reason: { code: 'not-found', message: `no policy ${req.candidate} in the registry` } };
-      sha256 = found.sha256;
-    }
     const fleet = this.deps.fleet();
     const online = fleet.filter((d) => d.online).map((d) => d.id);
     const baseline = req.baseline ?? mostFlown(fleet);
@@ -251,6 +245,13 @@ export class RolloutManager {
           issues: [{ path: 'candidate', message: 'the fleet already flies this version' }],
         },
       };
+    }
+    let sha256: string | null = null;
+    if (this.deps.policies) {
+      const found = await this.deps.policies.lookup(req.candidate);
+      if (!found)
+        return { ok: false, reason: { code: 'not-found', message: `no policy ${req.candidate} in the registry` } };
+      sha256 = found.sha256;
     }
     if (online.length < 2 && req.mode === 'ab') {
       return { ok: false, reason: { code: 'conflict', message: 'an A/B rollout needs at least two online drones' } };
@@ -485,19 +486,19 @@ export class RolloutManager {
       this.persistedHistory.set(r.id, r.history.length);
       for (const t of fresh) {
         this.deps.logger.info({ rollout: r.id, from: t.from, to: t.to, reason: t.reason }, 'rollout transition');
-        await this.registryState(r, t.to, nowMs);
+        await this.registryState(r, t.to, t.reason, nowMs);
       }
     }
     this.dirty.delete(r.id);
     this.deps.onUpdate?.(rolloutView(r));
   }
 
-  private async registryState(r: Rollout, to: RolloutState, nowMs: number): Promise<void> {
+  private async registryState(r: Rollout, to: RolloutState, reason: string, nowMs: number): Promise<void> {
     const set = this.deps.policies?.setState;
     if (!set) return;
     const call = async (version: string, state: Parameters<NonNullable<RolloutPolicies['setState']>>[1]) => {
       try {
-        await set.call(this.deps.policies, version, state, nowMs);
+        await set.call(this.deps.policies, version, state, `rollout ${r.id}: ${reason}`, nowMs);
       } catch (err) {
         this.deps.logger.warn({ version, state, err: (err as Error).message }, 'registry state not changed');
       }

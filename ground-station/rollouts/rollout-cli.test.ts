@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isAerieError } from '../../shared/errors.js';
 import { FakeDrone, startTestStation, type TestStation, waitFor } from '../test-support.js';
+import { registerCandidate } from './fake-drones/test-support.js';
 import { main } from './rollout-cli.js';
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -45,20 +46,21 @@ describe('aerie rollout', () => {
     const station = t.station;
     await waitFor(() => station.registry.onlineCount() === 3, 'drones online');
     const common = ['--station', station.httpUrl, '--token', 'test-token'];
+    const cand = await registerCandidate(station, t.config.db, 'test-token');
 
     expect(await run(['status', ...common])).toMatchObject({ code: 0, stdout: 'no rollouts\n' });
     const started = await run([
       'start',
       ...common,
       '--candidate',
-      'cand-2',
+      cand,
       '--steps',
       '0.3,1',
       '--shadow-min-ticks',
       '0',
     ]);
     expect(started.code).toBe(0);
-    expect(started.stdout).toMatch(/staged {2}cand-2 over base-1/);
+    expect(started.stdout).toContain(`staged  ${cand} over base-1`);
     expect(started.stdout).toMatch(/state canary, step 1\/2 \(30 % -> 100 %\), share 30 %/);
     expect(started.stdout).toMatch(/drones: 1 candidate, 0 shadow, 2 baseline/);
     const id = /^(ro_\S+)/.exec(started.stdout)?.[1] as string;
@@ -68,7 +70,7 @@ describe('aerie rollout', () => {
     expect(again.stderr).toMatch(/refused \(HTTP 409\): rollout ro_\S+ is canary; abort it first/);
 
     const json = await run(['status', id, ...common, '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ id, state: 'canary', candidate: 'cand-2', baseline: 'base-1' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ id, state: 'canary', candidate: cand, baseline: 'base-1' });
     expect((await run(['pause', id, ...common, '--by', 'bob'])).stdout).toBe(`${id}: paused (paused by bob)\n`);
     expect((await run(['resume', id, ...common])).stdout).toBe(`${id}: canary (resumed by operator)\n`);
     expect((await run(['promote', id, ...common])).stdout).toBe(`${id}: completed (promoted by operator)\n`);

@@ -6,10 +6,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, topics } from '../../shared/protocol/index.js';
+import { registerCandidate } from '../rollouts/fake-drones/test-support.js';
 import { FakeDrone, startTestStation, type TestStation, waitFor } from '../test-support.js';
 
 const BASE = 'base-v1';
-const CAND = 'cand-v2';
+let CAND = '';
 const SHA = 'ab'.repeat(32);
 
 interface RolloutJson {
@@ -36,6 +37,7 @@ describe('the rollouts API', () => {
   async function fleet(n: number): Promise<FakeDrone[]> {
     const ids = Array.from({ length: n }, (_, i) => `r${i}`);
     t = await startTestStation({ droneIds: ids });
+    CAND = await registerCandidate(t.station, t.config.db, 'test-token');
     for (const id of ids) {
       const full = `${t.prefix}${id}`;
       const d = await FakeDrone.connect(t.station.mqttUrl, full, {
@@ -172,6 +174,11 @@ describe('the rollouts API', () => {
     expect(promoted.state).toBe('completed');
     expect(promoted.history.at(-1)?.reason).toBe('promoted by alice');
     expect(Object.values(promoted.drones).every((a) => a === 'candidate')).toBe(true);
+    // The registry follows: the candidate is the active policy now.
+    await waitFor(
+      async () => ((await (await t!.api(`/api/policies/${CAND}`)).json()) as { state: string }).state === 'active',
+      'the registry shows the candidate active',
+    );
     const list = (await (await t!.api('/api/rollouts')).json()) as { rollouts: RolloutJson[] };
     expect(list.rollouts.map((x) => x.id)).toEqual([r.id]);
     expect((await t!.api(`/api/rollouts/${r.id}/abort`, { body: {} })).status).toBe(409);

@@ -4,10 +4,14 @@
  * bundle refused with a code when told to), answering with policy events; and metrics windows flown per version
  * from seeded models.
  */
+import { dirname, join, resolve } from 'node:path';
+import { readPrivateKeyFile, signBundle } from '../../../shared/bundle/index.js';
 import type { Result } from '../../../shared/errors.js';
 import type { Rng } from '../../../shared/random/index.js';
 import { simulateWindow, type VersionModel } from '../analysis/index.js';
 import type { FleetDrone, MetricsInput, PolicyEventInput, RolloutDronePort } from '../manager.js';
+import { packFromFiles } from '../policy-pack.js';
+import { PASSING, policyFolder } from '../test-support.js';
 
 export interface FakeDrone {
   id: string;
@@ -168,4 +172,25 @@ export class FakeDroneSide {
     }
     return out;
   }
+}
+
+/**
+ * Register a candidate in a test station's policy registry: a distinct policy with a passing SITL report, packed and
+ * signed with the station's own release key (made beside its database), POSTed to /api/policies. Its version.
+ */
+export async function registerCandidate(station: { httpUrl: string }, dbFile: string, token: string): Promise<string> {
+  const folder = policyFolder(PASSING);
+  const packed = await packFromFiles({
+    policyPath: folder.policyPath,
+    evalReportPath: join(folder.dir, 'eval-report.json'),
+  });
+  const key = readPrivateKeyFile(join(dirname(resolve(dbFile)), 'keys', 'release.key'));
+  const res = await fetch(`${station.httpUrl}/api/policies`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: signBundle(packed.bytes, key),
+  });
+  const body = (await res.json()) as { version?: string; message?: string };
+  if (!res.ok || !body.version) throw new Error(`candidate not registered (HTTP ${res.status}): ${body.message}`);
+  return body.version;
 }
