@@ -277,6 +277,8 @@ export async function main(argv: string[]): Promise<number> {
     if (cfg.runForS > 0) setTimeout(resolve, cfg.runForS * 1000);
   });
   process.stdout.write('aerie demo: stopping\n');
+  // Drones going offline is the point of stopping; the station need not warn about each one.
+  if (process.env.AERIE_LOG_LEVEL === undefined) rootLogger.level = 'error';
   clearInterval(orderTimer);
   clearTimeout(firstOrder);
   clearInterval(followTimer);
