@@ -219,6 +219,7 @@ export async function startStation(config: StationConfig, options: StartStationO
         fleetOrigin: depots[0].geo,
         orderRefusal: (order) => airspace.orderRefusal(order)?.message ?? null,
         canaryDrones: () => rollouts.canaryDrones(),
+        heldDrones: () => rollouts.switchingDrones(),
         orderRisk: (order) => orderRiskScore(order, airspace.current()),
       },
       componentLogger('dispatcher'),

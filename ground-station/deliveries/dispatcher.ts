@@ -55,6 +55,8 @@ export interface DispatcherOptions {
   readonly orderRefusal?: (order: OrderRecord) => string | null;
   /** Drones flying a rollout's candidate now: the assignment steers them to low-risk orders. */
   readonly canaryDrones?: () => ReadonlySet<string>;
+  /** Drones to leave out of rounds for now (a policy switch waiting for them on the ground). */
+  readonly heldDrones?: () => ReadonlySet<string>;
   /** An order's risk 0..1 (trip length, priority, no-fly zones near the route); absent: no risk term. */
   readonly orderRisk?: (order: OrderRecord) => number;
 }
@@ -231,9 +233,10 @@ export class Dispatcher {
     for (const o of await this.store.listOrders({ statuses: ACTIVE, limit: 1000 })) {
       if (o.droneId !== null) held.add(o.droneId);
     }
+    const switching = this.options.heldDrones?.() ?? new Set<string>();
     const drones = assignableDrones(
       this.registry,
-      (id) => this.busy.has(id) || this.cooldown.has(id) || held.has(id),
+      (id) => this.busy.has(id) || this.cooldown.has(id) || held.has(id) || switching.has(id),
       nowMs,
       this.options.canaryDrones?.(),
     );

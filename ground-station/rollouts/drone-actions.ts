@@ -29,6 +29,8 @@ export interface ActionPlan {
   readonly waiting: string[];
   /** Drones that fly what the rollout wants. */
   readonly settled: string[];
+  /** Drones whose active policy must change (activate or revert, sent or waiting): no new order until it has. */
+  readonly switching: string[];
 }
 
 /** The one action a drone needs next (null when it flies what it should, or must wait). */
@@ -68,10 +70,14 @@ export function planDroneActions(
   const actions: DroneAction[] = [];
   const waiting: string[] = [];
   const settled: string[] = [];
+  const switching: string[] = [];
   for (const [id, arm] of Object.entries(r.drones)) {
     const d = drones.get(id);
     if (!d?.online) continue;
     const next = nextAction(arm, d, r.candidate);
+    if (next === 'wait' || (next !== 'settled' && (next.kind === 'activate' || next.kind === 'revert'))) {
+      switching.push(id);
+    }
     if (next === 'settled' || next === 'wait') {
       (next === 'settled' ? settled : waiting).push(id);
       if (next === 'settled') delete r.pending[id];
@@ -86,5 +92,5 @@ export function planDroneActions(
     };
     actions.push({ droneId: id, kind: next.kind, version: r.candidate });
   }
-  return { actions, waiting, settled };
+  return { actions, waiting, settled, switching };
 }

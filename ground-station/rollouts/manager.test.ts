@@ -119,12 +119,15 @@ describe('RolloutManager', () => {
     expect(Object.values(v.drones).every((a) => a === 'baseline')).toBe(true);
     expect(canaries[0].active).toBe(CAND);
     expect(side.sent.some((s) => s.droneId === canaries[0].id && s.kind === 'revert')).toBe(false);
+    // Waiting for its switch back: the dispatcher is told to give it no new order.
+    expect(m.switchingDrones().has(canaries[0].id)).toBe(true);
     // It lands; the offline one comes back: both are reverted.
     canaries[0].landed = true;
     canaries[0].armed = false;
     canaries[1].online = true;
     await fly(m, side, createRng(5), models, 2);
     expect([...side.drones.values()].every((d) => d.active === BASE)).toBe(true);
+    expect(m.switchingDrones().size).toBe(0);
     // Candidate episodes it took (each window holds one episode).
     expect(v.analysis === null || v.analysis.candidate.episodes <= 30).toBe(true);
   });

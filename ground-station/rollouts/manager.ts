@@ -129,6 +129,7 @@ export class RolloutManager {
   private serial: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  private switching: ReadonlySet<string> = new Set();
   readonly stats = { ticks: 0, actionsSent: 0, actionFailures: 0, windowsCounted: 0 };
 
   constructor(deps: RolloutManagerDeps) {
@@ -203,6 +204,14 @@ export class RolloutManager {
         .filter(([, arm]) => arm === 'candidate')
         .map(([id]) => id),
     );
+  }
+
+  /**
+   * Drones whose active policy is about to change (the switch sent, or waiting for them to land): the dispatcher
+   * gives them no new order meanwhile, so a switch is not put off by the next delivery.
+   */
+  switchingDrones(): ReadonlySet<string> {
+    return this.switching;
   }
 
   // ---- operator actions ----
@@ -429,6 +438,7 @@ export class RolloutManager {
       if (evaluate(r, this.onlineIds(), nowMs)) this.dirty.add(r.id);
       const before = JSON.stringify(r.pending);
       const plan = planDroneActions(r, this.views(), nowMs, this.retryMs);
+      this.switching = new Set(plan.switching);
       if (JSON.stringify(r.pending) !== before) this.dirty.add(r.id);
       for (const a of plan.actions) await this.send(r, a, nowMs);
       if (this.dirty.has(r.id) || (this.persistedHistory.get(r.id) ?? 0) < r.history.length)
