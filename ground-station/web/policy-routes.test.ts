@@ -3,12 +3,14 @@
  * baseline, uploads through the evaluation gate, bundle downloads with a drone's MQTT login, and `aerie policy
  * publish` against it.
  */
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readPrivateKeyFile, signBundle } from '../../shared/bundle/index.js';
+import { packBundle, readPrivateKeyFile, signBundle } from '../../shared/bundle/index.js';
 import { main as policyCli } from '../rollouts/policy-cli.js';
 import { packFromFiles } from '../rollouts/policy-pack.js';
+import { summariseEvalReport } from '../rollouts/registry-gate.js';
 import { type EvalFigures, PASSING, policyFolder } from '../rollouts/test-support.js';
 import { startTestStation, type TestStation } from '../test-support.js';
 
@@ -84,6 +86,21 @@ describe('policy registry API', () => {
     expect(((await detail.json()) as { history: { to: string }[] }).history.map((h) => h.to)).toEqual(['candidate']);
     expect((await t.api('/api/policies/sha256:ffffffffffffffff')).status).toBe(404);
     expect((await t.api('/api/policies/..%2Fetc')).status).toBe(400);
+  });
+
+  it('takes a bundle larger than the JSON body limit (a big model)', async () => {
+    const folder = policyFolder(PASSING);
+    const summary = summariseEvalReport(JSON.parse(readFileSync(join(folder.dir, 'eval-report.json'), 'utf8')));
+    if (!summary.ok) throw new Error(summary.reason);
+    const big = packBundle({
+      policy: folder.policy,
+      shield: randomBytes(3 * 1024 * 1024),
+      evalReport: summary.value as unknown as Record<string, unknown>,
+    });
+    const bytes = signBundle(big, readPrivateKeyFile(join(t.dir, 'keys', 'release.key')));
+    const res = await upload(bytes);
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ totalBytes: bytes.length });
   });
 
   it("serves a bundle to a drone's MQTT login or the operator token, and to nobody else", async () => {
