@@ -274,8 +274,10 @@ export class RolloutManager {
   /** The status' `policy` field. */
   status(): PolicyStatus {
     const s = this.store.current;
-    const activeInfo = this.store.info(s.active);
     const runningSha = this.host.policy.current?.info.sha256 ?? '';
+    // What flies, as it is: a slot that did not load at start is not reported as active.
+    const slot = this.store.info(s.active);
+    const activeInfo = slot && slot.policySha256 === runningSha ? slot : null;
     const active = activeInfo
       ? { version: activeInfo.version, sha256: activeInfo.sha256 }
       : { version: runningSha ? policyVersionFromSha256(runningSha) : 'none', sha256: runningSha || '0'.repeat(64) };
