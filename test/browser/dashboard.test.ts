@@ -134,6 +134,11 @@ describe('operator dashboard in Chromium', () => {
     expect(await page.locator('#dp-fields [data-field="link"]').textContent()).toContain('heartbeat');
     await screenshot(page, 'browser', '06-drone-panel');
     await page.locator('#dp-close').click();
+    // Clicking a drone on the map opens its panel too.
+    await page.locator('.drone-icon[data-drone-id="drone-2"]').dispatchEvent('click');
+    await expect.poll(() => page.locator('#dp-id').textContent()).toBe('drone-2');
+    expect(await page.locator('#drone-panel').isVisible()).toBe(true);
+    await page.locator('#dp-close').click();
   }, 30_000);
 
   it('lands the whole fleet with the confirmed emergency stop', async () => {
