@@ -12,15 +12,15 @@ export const CHROMIUM_PATH = process.env.AERIE_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-artifacts');
 
 /** Launch Chromium headless; a missing browser is an error that says how to install it (never a skip). */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
+export async function launchChromium(executablePath = CHROMIUM_PATH): Promise<Browser> {
+  if (!existsSync(executablePath)) {
     throw new Error(
-      `Chromium not found at ${CHROMIUM_PATH}: the dashboard's browser tests need Debian's chromium ` +
+      `Chromium not found at ${executablePath}: the dashboard's browser tests need Debian's chromium ` +
         '(`apt-get install chromium`; .ci/run installs it), or set AERIE_CHROMIUM to another Chromium binary',
     );
   }
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
   });
