@@ -134,8 +134,12 @@ describe('policy registry API', () => {
   it('aerie policy publish uploads to the station and exits 1 with the gate reason', async () => {
     const quiet = () => {
       let text = '';
-      const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((text += String(s)), true));
-      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((text += String(s)), true));
+      const keep = (s: unknown) => {
+        text += String(s);
+        return true;
+      };
+      const o = vi.spyOn(process.stdout, 'write').mockImplementation(keep);
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation(keep);
       return {
         text: () => text,
         restore: () => {
