@@ -157,6 +157,17 @@ describe('rollouts and alerts panels in Chromium', () => {
     };
     expect(after.firing.find((a) => a.id === alertId)?.acknowledgedBy).toBe('dashboard');
     await screenshot(page, 'browser', 'alert-2-acknowledged');
+
+    // The charts compare policy versions: the candidate's window shows on its own line.
+    await page.locator('#chart-scope').selectOption('versions');
+    const success = page.locator('.chart[data-chart="success"]');
+    await expect
+      .poll(async () => Number(await success.getAttribute('data-points')), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    expect(await success.locator('.u-legend').textContent()).toContain(CAND.replace(/^sha256:/, '').slice(0, 10));
+    await success.scrollIntoViewIfNeeded();
+    await screenshot(page, 'browser', 'charts-per-version');
+    await page.locator('#chart-scope').selectOption('fleet');
   }, 60_000);
 
   it('draws the fleet airspace on the map, and keeps the login across a reload', async () => {

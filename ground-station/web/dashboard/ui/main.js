@@ -119,7 +119,7 @@ function startApp() {
   };
   every(2000, refreshOrders);
   every(5000, () => rollouts.refresh());
-  every(10_000, () => charts.refresh($('chart-scope').value, $('chart-window').value));
+  every(10_000, refreshCharts);
   every(30_000, refreshAirspace);
   every(3000, refreshDronePanel);
 }
@@ -489,8 +489,14 @@ $('estop-dialog').addEventListener('close', async () => {
   }
 });
 
-$('chart-scope').addEventListener('change', () => charts.refresh($('chart-scope').value, $('chart-window').value));
-$('chart-window').addEventListener('change', () => charts.refresh($('chart-scope').value, $('chart-window').value));
+function refreshCharts() {
+  // Versions to compare: those the fleet flies, and those of the rollouts (candidate against baseline).
+  const versions = new Set(state.policies);
+  for (const r of rollouts.rollouts.values()) for (const v of [r.candidate, r.baseline]) if (v) versions.add(v);
+  return charts.refresh($('chart-scope').value, $('chart-window').value, [...versions].sort());
+}
+$('chart-scope').addEventListener('change', refreshCharts);
+$('chart-window').addEventListener('change', refreshCharts);
 
 // ---- start ----
 
