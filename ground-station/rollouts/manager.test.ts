@@ -148,6 +148,10 @@ describe('RolloutManager', () => {
     const before = await view(m1, id);
     expect(before.state).toBe('canary');
     expect(before.analysis?.candidate.episodes).toBeGreaterThan(0);
+    // Windows that arrive after the last tick are stored by stop().
+    const late = side.windows(createRng(60), models, nowMs + 1000);
+    for (const w of late) m1.onMetrics(w, nowMs + 1000);
+    const lateCandidate = late.filter((w) => w.policyVersion === CAND).reduce((n, w) => n + w.episodes, 0);
     await m1.stop();
     // A new station process on the same database.
     const store2 = SqliteStore.open(join(dir, 'station.db'));
@@ -159,6 +163,10 @@ describe('RolloutManager', () => {
       expect(resumed.analysis).toEqual(before.analysis);
       expect(resumed.stepStartedAtMs).toBe(before.stepStartedAtMs);
       expect(resumed.drones).toEqual(before.drones);
+      await m2.tick(nowMs + 1000);
+      expect((await view(m2, id)).analysis?.candidate.episodes).toBe(
+        (before.analysis?.candidate.episodes ?? 0) + lateCandidate,
+      );
       await fly(m2, side, createRng(7), models, 300, () => m2.list()[0].state === 'completed');
       const after = await view(m2, id);
       expect(after.state).toBe('completed');

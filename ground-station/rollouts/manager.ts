@@ -162,10 +162,14 @@ export class RolloutManager {
     }, this.deps.intervalMs ?? 1000);
   }
 
+  /** Stop the timer and store what changed since the last tick (windows counted meanwhile are not lost). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.idle();
+    await this.run(async () => {
+      const r = this.current();
+      if (r && this.dirty.has(r.id)) await this.commit(r, this.deps.clock());
+    });
   }
 
   /** Wait for queued operations. */
