@@ -109,6 +109,15 @@ describe('aerie policy', () => {
       'shield.onnx',
       'filter.json',
     ]);
+    const autopilot = join(folder.dir, 'autopilot.json');
+    writeFileSync(autopilot, JSON.stringify({ COM_OF_LOSS_T: 1, MPC_XY_VEL_MAX: 12.3, NAV_RCL_ACT: 2 }));
+    expect((await run('verify', bundle, '--trusted-keys', keys, '--autopilot-params', autopilot)).code).toBe(0);
+    writeFileSync(autopilot, JSON.stringify({ COM_OF_LOSS_T: 1, MPC_XY_VEL_MAX: 8 }));
+    const mismatch = await run('verify', bundle, '--trusted-keys', keys, '--autopilot-params', autopilot);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toContain(
+      'BUNDLE_PX4_PARAMS: autopilot parameters differ: MPC_XY_VEL_MAX is 8, expected 12',
+    );
     const text = await run('inspect', bundle);
     expect(text.stdout).toContain('MPC_XY_VEL_MAX=12±0.5');
     expect(text.stdout).toContain('success 97.0 %');

@@ -5,13 +5,14 @@
  *   aerie policy pack --policy P.onnx [--shield S.onnx] [--filter-config F.json] [--px4-params P.json]
  *                     [--eval-report R.json] [--label L] [--seed N] [--dataset D] [--parent V] [--key K] --out B
  *   aerie policy sign B --key release.key [--out B2]
- *   aerie policy verify B --trusted-keys DIR         exit 1 with the code and reason on any mismatch
+ *   aerie policy verify B --trusted-keys DIR [--autopilot-params P.json]   exit 1 with the code and reason
  *   aerie policy inspect B [--json]
  *   aerie policy publish B --station URL [--token T] (or AERIE_TOKEN)
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
+  checkPx4Params,
   inspectBundle,
   openBundle,
   readPrivateKeyFile,
@@ -56,6 +57,12 @@ export const POLICY_CLI_SCHEMA = declareConfig({
     optional: true,
     doc: 'verify: a folder of trusted .pub keys (or one .pub file).',
   },
+  autopilotParams: {
+    type: 'string',
+    default: undefined,
+    optional: true,
+    doc: "verify: the autopilot's parameters as JSON {NAME: value}, checked against the bundle's PX4 parameters.",
+  },
   station: { type: 'string', default: undefined, optional: true, doc: 'publish: station URL (http://host:8080).' },
   token: { type: 'string', default: undefined, optional: true, doc: 'publish: operator token (default $AERIE_TOKEN).' },
   json: { type: 'boolean', default: false, doc: 'inspect, verify, publish: print one JSON object.' },
@@ -67,7 +74,8 @@ const USAGE = `usage: aerie policy <keygen|pack|sign|verify|inspect|publish> [op
   keygen --out DIR                      write release.key (0600) and release.pub (never overwrites)
   pack --policy P.onnx --out B [...]    pack an unsigned bundle (signed too with --key)
   sign B --key release.key [--out B2]   sign a bundle (in place without --out)
-  verify B --trusted-keys DIR           check signature, hashes and contract; exit 1 with the reason
+  verify B --trusted-keys DIR           check signature, hashes and contract (and PX4 parameters with
+                                        --autopilot-params P.json); exit 1 with the code and reason
   inspect B [--json]                    print the manifest
   publish B --station URL [--token T]   upload to the station's registry (the evaluation gate applies)
 `;
@@ -150,15 +158,29 @@ async function sign(opts: Options, positional: string[]): Promise<number> {
   return 0;
 }
 
+async function readAutopilotParams(path: string): Promise<Record<string, number>> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, number>;
+  } catch (err) {
+    throw new AerieError('CONFIG_INVALID_VALUE', `autopilot parameters ${path}: ${(err as Error).message}`, { path });
+  }
+}
+
 async function verify(opts: Options, positional: string[]): Promise<number> {
   const path = one(positional, 'verify');
   const trustedKeys = readTrustedKeys(need(opts.trustedKeys, 'trusted-keys', 'verify'));
   const r = openBundle(await readBundleFile(path), { trustedKeys });
-  if (!r.ok) {
-    if (opts.json) out(JSON.stringify({ ok: false, code: r.code, reason: r.reason }));
-    process.stderr.write(`aerie policy verify: ${path}: ${r.code}: ${r.reason}\n`);
+  const params =
+    r.ok && opts.autopilotParams
+      ? checkPx4Params(r.bundle.px4Params, await readAutopilotParams(opts.autopilotParams))
+      : null;
+  const failure = !r.ok ? r : params && !params.ok ? params : null;
+  if (failure) {
+    if (opts.json) out(JSON.stringify({ ok: false, code: failure.code, reason: failure.reason }));
+    process.stderr.write(`aerie policy verify: ${path}: ${failure.code}: ${failure.reason}\n`);
     return 1;
   }
+  if (!r.ok) return 1;
   const b = r.bundle;
   if (opts.json) out(JSON.stringify({ ok: true, version: b.version, sha256: b.sha256, keyId: b.keyId }));
   else
