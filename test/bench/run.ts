@@ -8,6 +8,7 @@ import { assignmentBenchmark } from '../../ground-station/assignment/bench.js';
 import { stationBenchmark } from '../../ground-station/bench/index.js';
 import { trainBenchmark } from '../../ground-station/learning/bench.js';
 import { rolloutBenchmark } from '../../ground-station/rollouts/analysis/bench.js';
+import { bundleBenchmark } from '../../ground-station/rollouts/bundle-bench.js';
 import { REPO_ROOT } from '../fixtures/index.js';
 import { dashboardBenchmark } from './dashboard.js';
 import { type Benchmark, type Figure, formatTable } from './harness.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   dashboardBenchmark,
   trainBenchmark,
   rolloutBenchmark,
+  bundleBenchmark,
 ];
 
 async function main(): Promise<void> {
