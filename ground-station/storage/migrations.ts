@@ -1,6 +1,7 @@
 /**
  * Numbered schema migrations, one list for both databases (each step written in both dialects). At start the store
- * applies, in order and each in its own transaction, every version above the highest one in `schema_migrations`.
+ * applies, in order and each in its own transaction, every version not yet recorded in `schema_migrations` (so a
+ * step that landed after a higher-numbered one is still applied to a database made in between).
  * Append new steps; never edit an applied one.
  */
 import { POLICY_MIGRATION } from './policy-store.js';
