@@ -98,8 +98,10 @@ async function startDrone(options: { probationFlights?: number } = {}) {
   const runtime = await OnboardRuntime.create({
     link: { mavlink: vehicles.vehicles[0].url },
     policyPath: activePath,
-    // The machine running these is shared and loaded: a stall is another test's subject (onboard-stall.test.ts).
+    // The machine running these is shared and loaded, and at 4x a 75 ms wall hiccup is a stale state: stalls and
+    // stale telemetry are other tests' subjects (onboard-stall, onboard-serial), not these.
     control: { policyDeadlineMs: 50, stallThresholdMs: 2000 },
+    safety: { stateStaleMs: 1500, stateLostLandMs: 5000 },
     timeScale: 4,
   });
   cleanups.push(() => runtime.stop());
@@ -192,7 +194,18 @@ async function startDrone(options: { probationFlights?: number } = {}) {
       expect(ack).toMatchObject({ result: 'accepted' });
       const outcome = (e: Record<string, unknown>) => e.missionEvent === 'outcome' && e.taskId === taskId;
       const events = () => station.on(topics.droneEvents(id)).map((m) => m.json as Record<string, unknown>);
-      await station.waitFor(() => events().some(outcome), 120_000, `outcome of ${taskId}`);
+      await station
+        .waitFor(() => events().some(outcome), 120_000, `outcome of ${taskId}`)
+        .catch((err: Error) => {
+          const s = runtime.link.state();
+          const seen = events()
+            .filter((e) => e.kind === 'mission' || e.kind === 'alert')
+            .map((e) => `${e.missionEvent ?? e.code}:${e.phase ?? ''}:${e.detail ?? e.message ?? ''}`);
+          throw new Error(
+            `${err.message}; mission ${runtime.loop.currentMission?.phase}, armed ${s.armed}, ${s.landedState}, ` +
+              `mode ${s.mode.name}, link ${runtime.link.isUp}, uplink ${uplink.isOnline}; events: ${seen.join(' | ')}`,
+          );
+        });
       return events().find(outcome) as Record<string, unknown>;
     },
     metrics(): Record<string, unknown>[] {
