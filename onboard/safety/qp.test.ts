@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type HalfSpace3, maxViolation, projectOntoHalfSpaces, QP_FEASIBILITY_TOLERANCE } from './qp.js';
+import {
+  type HalfSpace3,
+  maxViolation,
+  projectOntoHalfSpaceSets,
+  projectOntoHalfSpaces,
+  QP_FEASIBILITY_TOLERANCE,
+} from './qp.js';
 import { seededRandom } from './test-support.js';
 
 type V3 = [number, number, number];
@@ -215,5 +221,51 @@ describe('projectOntoHalfSpaces', () => {
       expect(r.status).toBe('optimal');
       expect(Math.abs(dist(r.x, target) - dist(oracle, target))).toBeLessThan(1e-6);
     }
+  });
+
+  it('answers each problem alike whatever it solved before (its buffers are reused and grow past 64 rows)', () => {
+    const rand = seededRandom(11);
+    const problem = ([m, bMax]: [number, number]): { target: V3; cons: HalfSpace3[] } => ({
+      target: [(rand() - 0.5) * 20, (rand() - 0.5) * 20, (rand() - 0.5) * 6],
+      cons: Array.from({ length: m }, () => ({
+        n: rand() - 0.5,
+        e: rand() - 0.5,
+        d: rand() - 0.5,
+        b: rand() * (bMax + 1.2) - 1.2,
+      })),
+    });
+    // Offsets up to bMax: above 0 many rows contradict each other (infeasible), below 0 the origin is feasible.
+    const sizes: [number, number][] = [
+      [3, 0.4],
+      [150, 0.4],
+      [0, 0],
+      [70, -0.05],
+      [7, 0.4],
+      [300, 0.4],
+      [12, 0.4],
+    ];
+    const problems = sizes.map(problem);
+    // In the 70-row one, the rows the target violates most come last, beyond the first buffers' 64.
+    const slackAt = (h: HalfSpace3, x: V3) => h.n * x[0] + h.e * x[1] + h.d * x[2] - h.b;
+    problems[3].cons.sort((p, q) => slackAt(q, problems[3].target) - slackAt(p, problems[3].target));
+    const first = problems.map((p) => projectOntoHalfSpaces(p.target, p.cons));
+    // The one past the first buffers' 64 rows is right, not only repeatable.
+    const oracle = bruteForce(problems[3].target, problems[3].cons);
+    expect(first[3].status).toBe('optimal');
+    expect(first[3].iterations).toBeGreaterThan(0);
+    expect(oracle).not.toBeNull();
+    const gap = Math.abs(dist(first[3].x, problems[3].target) - dist(oracle ?? [0, 0, 0], problems[3].target));
+    expect(gap).toBeLessThan(1e-6);
+    expect(maxViolation(first[3].x, problems[3].cons)).toBeLessThan(1e-9);
+    // Again in reverse order (the big problems have grown the buffers, the small ones run after them), and split in
+    // two sets at every other row: the same answers, bit for bit.
+    for (let i = problems.length - 1; i >= 0; i--) {
+      const { target, cons } = problems[i];
+      expect(projectOntoHalfSpaces(target, cons)).toEqual(first[i]);
+      const cut = Math.floor(cons.length / 2);
+      expect(projectOntoHalfSpaceSets(target, cons.slice(0, cut), cons.slice(cut))).toEqual(first[i]);
+    }
+    expect(first.filter((r) => r.status === 'optimal').length).toBeGreaterThan(2);
+    expect(first.filter((r) => r.status === 'infeasible').length).toBeGreaterThan(0);
   });
 });
