@@ -282,6 +282,32 @@ describe('RolloutManager', () => {
     expect([...side.drones.values()].every((d) => d.active === CAND)).toBe(true);
   });
 
+  it('asks a drone that refused a switch for now again within seconds, not after the full retry', async () => {
+    const side = new FakeDroneSide(IDS.slice(0, 2), BASE);
+    const m = manager(side);
+    const s = await m.startRollout({ candidate: CAND, steps: [0.5, 1], shadowMinTicks: 0 });
+    if (!s.ok) throw new Error('not started');
+    const canary = Object.keys(s.value.drones as Record<string, string>).find(
+      (id) => (s.value.drones as Record<string, string>)[id] === 'candidate',
+    ) as string;
+    const drone = side.drones.get(canary);
+    if (!drone) throw new Error('no canary');
+    drone.refuseActivations = 1;
+    const activations = () => side.sent.filter((x) => x.droneId === canary && x.kind === 'activate').length;
+    await m.tick(nowMs);
+    side.deliver(m, nowMs);
+    await m.tick(nowMs);
+    side.deliver(m, nowMs);
+    expect(activations()).toBe(1);
+    expect(drone.active).toBe(BASE);
+    await m.tick(nowMs + 1000);
+    expect(activations()).toBe(1);
+    await m.tick(nowMs + 2500);
+    side.deliver(m, nowMs + 2500);
+    expect(activations()).toBe(2);
+    expect(drone.active).toBe(CAND);
+  });
+
   it('rolls the fleet back when a canary drone reverts the candidate by itself', async () => {
     const side = new FakeDroneSide(IDS, BASE);
     const m = manager(side);

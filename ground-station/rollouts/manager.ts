@@ -117,6 +117,8 @@ interface SlotState {
 }
 
 const KEEP_IN_MEMORY = 50;
+/** A drone that refused an action for now (not landed yet, delivery in progress) is asked again this soon (ms). */
+const REFUSED_RETRY_MS = 2000;
 
 export class RolloutManager {
   private readonly deps: RolloutManagerDeps;
@@ -364,10 +366,10 @@ export class RolloutManager {
         break;
       }
       case 'refused':
-        if (r && e.policyVersion === r.candidate && !isTerminal(r.state)) {
-          delete r.pending[e.id];
+        if (r && e.policyVersion === r.candidate) {
           // A bundle the drone will never take (signature, hash, contract, parameters): leave it on the baseline.
           if (e.code?.startsWith('BUNDLE_')) this.refuse(r, e.id, `${e.code}${e.reason ? `: ${e.reason}` : ''}`, nowMs);
+          else this.retrySoon(r, e.id, nowMs);
           this.dirty.add(r.id);
         }
         break;
@@ -377,18 +379,26 @@ export class RolloutManager {
   /** A command ack: a drone that does not support rollouts stays on the baseline; a refusal is retried later. */
   onAck(droneId: string, ack: AckInput, nowMs: number): void {
     const r = this.current();
-    if (!r || isTerminal(r.state) || !r.pending[droneId]) return;
+    if (!r?.pending[droneId]) return;
     if (!ack.kind || !['install-policy', 'shadow-policy', 'activate-policy', 'revert-policy'].includes(ack.kind))
       return;
     if (ack.result === 'unsupported') {
       this.refuse(r, droneId, `${ack.kind} unsupported by the drone`, nowMs);
     } else if (ack.result === 'rejected' || ack.result === 'failed') {
+      // Usually "not landed and disarmed yet" or "delivery in progress": ask again soon, not after the full retry.
+      this.retrySoon(r, droneId, nowMs);
       this.deps.logger.info(
         { rollout: r.id, droneId, kind: ack.kind, reason: ack.reason },
         'drone refused a rollout action',
       );
     }
     this.dirty.add(r.id);
+  }
+
+  /** Let the pending action of a drone that refused it for now be sent again after REFUSED_RETRY_MS. */
+  private retrySoon(r: Rollout, droneId: string, nowMs: number): void {
+    const p = r.pending[droneId];
+    if (p) r.pending[droneId] = { ...p, atMs: Math.min(p.atMs, nowMs - this.retryMs + REFUSED_RETRY_MS) };
   }
 
   private refuse(r: Rollout, droneId: string, reason: string, nowMs: number): void {

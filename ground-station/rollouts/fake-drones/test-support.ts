@@ -26,6 +26,8 @@ export interface FakeDrone {
   refuseBundle?: string;
   /** Answer rollout commands 'unsupported'. */
   unsupported?: boolean;
+  /** Refuse this many activations for now (as a drone still finishing a delivery does). */
+  refuseActivations?: number;
 }
 
 const SENT: Result<void, string> = { ok: true, value: undefined };
@@ -102,6 +104,11 @@ export class FakeDroneSide {
       this.sent.push({ droneId: id, kind: 'activate', version });
       const d = this.reach(id, 'activate-policy');
       if ('ok' in d) return d;
+      if ((d.refuseActivations ?? 0) > 0) {
+        d.refuseActivations = (d.refuseActivations ?? 0) - 1;
+        this.events.push({ id, action: 'refused', policyVersion: version, reason: 'delivery in progress' });
+        return SENT;
+      }
       if (!d.landed || d.armed || d.candidate !== version) {
         this.events.push({ id, action: 'refused', policyVersion: version, reason: 'not landed and disarmed' });
         return SENT;
