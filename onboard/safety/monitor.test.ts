@@ -320,4 +320,24 @@ describe('RuntimeMonitor on its own', () => {
     ]);
     expect(m.update(base).action).toBe('hold');
   });
+
+  it('orders active rules most severe first, table order within a level, and hands out a list again only on change', () => {
+    const m = new RuntimeMonitor(parseSafetyConfig({}));
+    const a = m.update({ ...base, groundLinkUp: false, nearMiss: ['floor'], breached: ['zone'] });
+    expect(a.activeRules).toEqual(['zone_breach', 'ground_link_down', 'near_miss']);
+    const b = m.update({ ...base, timeUs: TICK_US, groundLinkUp: false, nearMiss: ['floor'], breached: ['zone'] });
+    // Unchanged: the same frozen list, and the same breach counts (one rising edge).
+    expect(b.activeRules).toBe(a.activeRules);
+    expect(Object.isFrozen(b.activeRules)).toBe(true);
+    expect(b.counters.breachEvents).toBe(a.counters.breachEvents);
+    expect(b.counters.breachEvents.zone).toBe(1);
+    expect(b.fired).toEqual([]);
+    const c = m.update({ ...base, timeUs: 2 * TICK_US, emergencyStop: true, groundLinkUp: false, breached: ['zone'] });
+    expect(c.activeRules).toEqual(['emergency_stop', 'zone_breach', 'ground_link_down', 'near_miss']);
+    // The lists handed out before are left as they were.
+    expect(a.activeRules).toEqual(['zone_breach', 'ground_link_down', 'near_miss']);
+    const d = m.update({ ...base, timeUs: 3 * TICK_US, breached: ['zone', 'fence'] });
+    expect(d.counters.breachEvents).toMatchObject({ zone: 1, fence: 1 });
+    expect(a.counters.breachEvents).toMatchObject({ zone: 1, fence: 0 });
+  });
 });
