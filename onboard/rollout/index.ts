@@ -4,21 +4,11 @@
  * an atomic switch, activated only while landed and disarmed, run in shadow beside the active policy, and reverted
  * on the drone when a fresh activation trips the monitor. See README.md.
  */
-export {
-  type BootFiles,
-  bootFiles,
-  type PolicyAction,
-  type PolicyEvent,
-  type PolicyStatus,
-  type RolloutAnswer,
-  type RolloutCommand,
-  type RolloutHost,
-  RolloutManager,
-  type RolloutOptions,
-  type ShadowMetrics,
-} from './manager.js';
+export { type BootFiles, bootFiles } from './boot.js';
+export { RolloutManager } from './manager.js';
 export { FlightCounter, POLICY_ATTRIBUTABLE_RULES, TripWatch } from './probation.js';
 export { type ParamReadings, paramValueOf, readPx4Params } from './px4-params.js';
+export { BundleReceiver, type ReceiverDeps } from './receiver.js';
 export { ShadowFilter, ShadowRunner, ShadowStats, type ShadowTick, type ShadowWindow } from './shadow.js';
 export {
   type BundleFiles,
@@ -32,4 +22,14 @@ export {
   SlotStore,
 } from './slots.js';
 export { type ChunkIn, ChunkTransfer, fetchBundle, MAX_CHUNK_BYTES, splitIntoChunks } from './transfer.js';
+export type {
+  PolicyAction,
+  PolicyEvent,
+  PolicyStatus,
+  RolloutAnswer,
+  RolloutCommand,
+  RolloutHost,
+  RolloutOptions,
+  ShadowMetrics,
+} from './types.js';
 export { type VerifyResult, type VerifyStep, verifyBundle } from './verify.js';

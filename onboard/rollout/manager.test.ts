@@ -18,8 +18,9 @@ import { parseControlConfig, type TickReport } from '../control/index.js';
 import type { VehicleState } from '../link/index.js';
 import { PolicySlot } from '../policy/index.js';
 import { DEFAULT_SAFETY_CONFIG } from '../safety/index.js';
-import { type PolicyEvent, type RolloutHost, RolloutManager } from './manager.js';
+import { RolloutManager } from './manager.js';
 import { splitIntoChunks } from './transfer.js';
+import type { PolicyEvent, RolloutHost } from './types.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const keys = generateReleaseKeyPair();

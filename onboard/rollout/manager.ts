@@ -9,176 +9,29 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrustedKey } from '../../shared/bundle/index.js';
-import type { Airspace } from '../../shared/geo/index.js';
 import { componentLogger, type Logger } from '../../shared/log/index.js';
-import type { MavlinkLink } from '../../shared/mavlink/index.js';
 import { policyVersionFromSha256 } from '../../shared/protocol/index.js';
 import type { TickReport } from '../control/index.js';
 import { safetyPhase, safetyVehicle } from '../control/index.js';
-import type { MavlinkSource, VehicleState } from '../link/index.js';
-import type { MissionPhase } from '../mission/index.js';
-import { defaultPolicyPath, loadPolicy, type ModelSource, type SwapOutcome } from '../policy/index.js';
-import type { Neighbour, SafetyConfig } from '../safety/index.js';
+import type { VehicleState } from '../link/index.js';
+import { defaultPolicyPath, loadPolicy } from '../policy/index.js';
 import { FlightCounter, TripWatch } from './probation.js';
 import { readPx4Params } from './px4-params.js';
+import { BundleReceiver } from './receiver.js';
 import { ShadowRunner, type ShadowWindow, type SpeedLimitsMS } from './shadow.js';
-import { type BundleFiles, type CrashPoint, DEFAULT_SLOT, type SlotInfo, SlotStore } from './slots.js';
-import { type ChunkIn, ChunkTransfer, chunkProblem, fetchBundle, MAX_CHUNK_BYTES, sweepTransfers } from './transfer.js';
+import { type BundleFiles, DEFAULT_SLOT, type SlotInfo, SlotStore } from './slots.js';
+import type { ChunkIn } from './transfer.js';
+import { sweepTransfers } from './transfer.js';
+import type {
+  PolicyEvent,
+  PolicyStatus,
+  RolloutAnswer,
+  RolloutCommand,
+  RolloutHost,
+  RolloutOptions,
+  ShadowMetrics,
+} from './types.js';
 import { verifyBundle } from './verify.js';
-
-export type PolicyAction =
-  | 'loaded'
-  | 'bundle-progress'
-  | 'installed'
-  | 'refused'
-  | 'activated'
-  | 'rolled-back'
-  | 'shadow-started'
-  | 'shadow-stopped';
-
-/** A `policy` event body (the uplink adds the envelope). */
-export interface PolicyEvent {
-  readonly kind: 'policy';
-  readonly action: PolicyAction;
-  readonly policyVersion: string;
-  readonly reason?: string;
-  /** Stable code of a refusal (BUNDLE_*, POLICY_*, CONFIG_*). */
-  readonly code?: string;
-  /** The command this answers. */
-  readonly commandId?: string;
-  readonly transferId?: string;
-  readonly count?: number;
-  readonly receivedChunks?: number;
-  readonly missingChunks?: number[];
-}
-
-/** The metrics' `shadow` field (docs/protocol.md). */
-export interface ShadowMetrics {
-  readonly policyVersion: string;
-  readonly ticks: number;
-  readonly divergenceMeanMps: number | null;
-  readonly divergenceP95Mps: number | null;
-  readonly wouldBeInterventionTicks: number;
-  readonly wouldBeInterventionsByLayer: Readonly<Record<'sanity' | 'box' | 'barrier' | 'shield' | 'monitor', number>>;
-}
-
-/** The status' `policy` field. */
-export interface PolicyStatus {
-  readonly active: { readonly version: string; readonly sha256: string };
-  readonly candidate?: { readonly version: string; readonly sha256: string };
-  readonly previous?: { readonly version: string };
-  readonly shadow?: string;
-}
-
-export interface RolloutAnswer {
-  readonly result: 'accepted' | 'rejected' | 'failed';
-  readonly reason?: string;
-}
-
-export type RolloutCommand = { readonly commandId: string } & (
-  | {
-      readonly kind: 'install-policy';
-      readonly version: string;
-      readonly sha256: string;
-      readonly totalBytes: number;
-      readonly url?: string;
-      readonly transferId?: string;
-    }
-  | { readonly kind: 'activate-policy'; readonly version: string; readonly sha256?: string; readonly url?: string }
-  | { readonly kind: 'shadow-policy'; readonly version: string; readonly enabled: boolean }
-  | { readonly kind: 'revert-policy' }
-);
-
-/** What the manager needs of the onboard runtime (OnboardRuntime satisfies it). */
-export interface RolloutHost {
-  readonly policy: {
-    readonly current: { readonly info: { readonly sha256: string } } | null;
-    swap(source: ModelSource, options?: { label?: string }): Promise<SwapOutcome>;
-  };
-  readonly shield: { swap(source: ModelSource, options?: { label?: string }): Promise<SwapOutcome> } | null;
-  readonly link: {
-    readonly isUp: boolean;
-    state(): Readonly<VehicleState>;
-    readonly mavlink: Pick<MavlinkLink, 'send' | 'on'>;
-    readonly tracker: { readonly autopilot: MavlinkSource | null };
-  };
-  readonly loop: {
-    readonly currentMission: { readonly phase: MissionPhase; readonly outcome: unknown } | null;
-    getAirspace(): Airspace;
-    getNeighbours(): readonly Neighbour[];
-  };
-  readonly controlConfig: {
-    readonly maxHorizontalSpeedMS: number;
-    readonly maxUpSpeedMS: number;
-    readonly maxDownSpeedMS: number;
-    readonly policyDeadlineMs: number;
-  };
-  readonly safetyConfig: SafetyConfig;
-  readonly clock: { nowMs(): number };
-  onTick(listener: (r: TickReport) => void): () => void;
-}
-
-export interface RolloutOptions {
-  /** The slot folder (--policy-dir). */
-  readonly dir: string;
-  readonly trustedKeys: readonly TrustedKey[];
-  /** Flights a fresh activation is watched for (0: never reverted on the drone). */
-  readonly probationFlights?: number;
-  /** Consecutive policy faults that trip a probation. */
-  readonly faultStreakTicks?: number;
-  /** How long an install waits for its chunks before it is answered 'failed' (the chunks stay on disk). */
-  readonly installTimeoutMs?: number;
-  /** Quiet time after which the drone reports the chunks it still misses (ms). */
-  readonly progressIdleMs?: number;
-  /** HTTP basic auth for bundle URLs: the drone's MQTT login. */
-  readonly http?: { readonly username?: string; readonly password?: string };
-  /** Unix ms for records (default Date.now). */
-  readonly nowMs?: () => number;
-  readonly log?: Logger;
-  /** The policy flown when no slot is active (the runtime's --policy; default: the shipped default policy). */
-  readonly fallbackPolicyPath?: string;
-  /** Tests only: crash points of the slot store. */
-  readonly crashAt?: (point: CrashPoint) => void;
-}
-
-/** The files of the active slot a runtime is built with at start (its policy, shield, safety-filter configuration). */
-export interface BootFiles {
-  readonly policyPath: string | null;
-  readonly shieldPath: string | null;
-  readonly safety: Record<string, unknown> | null;
-  readonly version: string | null;
-}
-
-/**
- * Open the slot folder (repairing it: see SlotStore.open) and name the active slot's files, so the runtime starts
- * with them; all null when no slot is active (the runtime flies --policy or the shipped default).
- */
-export async function bootFiles(dir: string, log: Logger = componentLogger('rollout')): Promise<BootFiles> {
-  const { store, report } = await SlotStore.open(dir);
-  for (const d of report.dropped) log.error(d, 'policy slot dropped on open');
-  const id = store.current.active;
-  const info = store.info(id);
-  if (id === null || !info) return { policyPath: null, shieldPath: null, safety: null, version: null };
-  const has = (name: string) => info.parts.some((p) => p.name === name);
-  let safety: Record<string, unknown> | null = null;
-  if (has('filter.json')) {
-    try {
-      safety = JSON.parse((await store.readPart(id, 'filter.json')).toString('utf8')) as Record<string, unknown>;
-    } catch (err) {
-      log.error(
-        { err: (err as Error).message },
-        'the active slot filter.json is unreadable: the configured filter flies',
-      );
-    }
-  }
-  return {
-    policyPath: join(store.pathOf(id), 'policy.onnx'),
-    shieldPath: has('shield.onnx') ? join(store.pathOf(id), 'shield.onnx') : null,
-    safety,
-    version: info.version,
-  };
-}
 
 const landedAndDisarmed = (s: Readonly<VehicleState>): string | null => {
   if (s.armed) return 'the vehicle is armed';
@@ -186,25 +39,11 @@ const landedAndDisarmed = (s: Readonly<VehicleState>): string | null => {
   return null;
 };
 
-/** Most missing indexes one progress event lists (the protocol's limit); the rest follow in later ones. */
-const MAX_MISSING_REPORTED = 2048;
-
-interface PendingInstall {
-  readonly sha256: string;
-  readonly transferId: string;
-  deliver(bytes: Buffer): void;
-}
-
 export class RolloutManager {
   private readonly log: Logger;
   private readonly nowMs: () => number;
   private sink: (e: PolicyEvent) => void = () => {};
-  private readonly pending = new Map<string, PendingInstall>();
-  private readonly pendingTimers = new Map<string, NodeJS.Timeout>();
-  private readonly installsInFlight = new Set<Promise<void>>();
-  private readonly transfers = new Map<string, ChunkTransfer>();
-  private readonly transferQueues = new Map<string, Promise<unknown>>();
-  private readonly lastChunkAtMs = new Map<string, number>();
+  private readonly receiver: BundleReceiver;
   private shadow: ShadowRunner | null = null;
   private readonly watch: TripWatch;
   private readonly flights = new FlightCounter();
@@ -224,6 +63,23 @@ export class RolloutManager {
     this.nowMs = o.nowMs ?? Date.now;
     this.watch = new TripWatch({ faultStreakTicks: o.faultStreakTicks ?? 25 });
     this.probationFlights = o.probationFlights ?? 3;
+    this.receiver = new BundleReceiver({
+      dir: o.dir,
+      installTimeoutMs: o.installTimeoutMs,
+      http: o.http,
+      nowMs: this.nowMs,
+      log: this.log,
+      emit: (e) => this.sink(e),
+      installed: (sha) => {
+        const s = this.store.current;
+        for (const slot of ['active', 'candidate'] as const) {
+          const info = this.store.info(s[slot]);
+          if (info && info.sha256 === sha) return { slot, version: info.version };
+        }
+        return null;
+      },
+      accept: (bytes, version, commandId) => this.serial(() => this.verifyAndStore(bytes, version, commandId)),
+    });
   }
 
   /**
@@ -257,7 +113,7 @@ export class RolloutManager {
     if (this.detach) return;
     this.detach = this.host.onTick((r) => this.onTick(r));
     const idleMs = this.o.progressIdleMs ?? 2000;
-    this.timer = setInterval(() => this.reportIdleTransfers(idleMs), Math.max(100, idleMs / 2));
+    this.timer = setInterval(() => this.receiver.reportIdle(idleMs), Math.max(100, idleMs / 2));
     this.timer.unref();
   }
 
@@ -266,7 +122,7 @@ export class RolloutManager {
     this.detach = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const t of this.pendingTimers.values()) clearTimeout(t);
+    this.receiver.stop();
     await this.stopShadow();
     await this.busy.catch(() => undefined);
   }
@@ -325,7 +181,7 @@ export class RolloutManager {
       try {
         switch (cmd.kind) {
           case 'install-policy':
-            return this.install(cmd);
+            return this.receiver.install(cmd);
           case 'activate-policy':
             if (cmd.url !== undefined)
               return { result: 'rejected', reason: 'activation by url is not taken: install a signed bundle first' };
@@ -344,235 +200,20 @@ export class RolloutManager {
 
   /** One BUNDLE_CHUNK. Never throws; a bad chunk is dropped (it stays missing in the next progress). */
   chunk(c: ChunkIn): Promise<void> {
-    return this.onTransfer(c.transferId, () => this.onChunk(c));
+    return this.receiver.chunk(c);
   }
 
   /** The uplink came back: tell the station what each open transfer still misses. */
   onReconnect(): void {
-    for (const t of this.transfers.values()) if (!t.complete) this.progress(t);
-  }
-
-  // --- install ---
-
-  private install(cmd: {
-    commandId: string;
-    version: string;
-    sha256: string;
-    totalBytes: number;
-    url?: string;
-    transferId?: string;
-  }): RolloutAnswer {
-    const s = this.store.current;
-    for (const [slot, id] of [
-      ['active', s.active],
-      ['candidate', s.candidate],
-    ] as const) {
-      const info = this.store.info(id);
-      if (info && info.sha256 === cmd.sha256) {
-        const reason = `already installed (${slot})`;
-        this.sink({
-          kind: 'policy',
-          action: 'installed',
-          policyVersion: info.version,
-          reason,
-          commandId: cmd.commandId,
-        });
-        return { result: 'accepted', reason };
-      }
-    }
-    if (this.pending.has(cmd.sha256)) return { result: 'accepted', reason: 'already being installed' };
-    const transferId = cmd.transferId ?? cmd.sha256;
-    let deliver: (b: Buffer) => void = () => {};
-    const timeoutMs = this.o.installTimeoutMs ?? 600_000;
-    const bytes = new Promise<Buffer | string>((resolve) => {
-      deliver = resolve;
-      if (cmd.url) {
-        void this.fetchWithRetries(cmd.url, cmd.totalBytes, cmd.sha256).then((r) =>
-          resolve(r.ok ? r.bytes : `transfer failed: ${r.reason}`),
-        );
-        return;
-      }
-      const t = setTimeout(() => {
-        const tr = this.transfers.get(transferId);
-        const missing = tr ? tr.meta.count - tr.received : null;
-        resolve(
-          `transfer incomplete after ${Math.round(timeoutMs / 1000)} s: ` +
-            (missing === null ? 'no chunk received' : `${missing} chunks missing (kept on disk: resend them)`),
-        );
-      }, timeoutMs);
-      t.unref();
-      this.pendingTimers.set(cmd.sha256, t);
-    });
-    this.pending.set(cmd.sha256, { sha256: cmd.sha256, transferId, deliver: (b) => deliver(b) });
-    const done = bytes.then(async (b) => {
-      const timer = this.pendingTimers.get(cmd.sha256);
-      if (timer) clearTimeout(timer);
-      this.pendingTimers.delete(cmd.sha256);
-      if (typeof b === 'string') {
-        this.log.warn({ version: cmd.version, reason: b }, 'bundle transfer failed');
-        this.sink({
-          kind: 'policy',
-          action: 'refused',
-          policyVersion: cmd.version,
-          code: 'BUNDLE_TRANSFER_FAILED',
-          reason: b.slice(0, 1024),
-          commandId: cmd.commandId,
-          transferId,
-        });
-        return;
-      }
-      await this.serial(() => this.verifyAndStore(b, cmd.version, cmd.commandId));
-    });
-    void done
-      .catch((err: unknown) => {
-        const reason = `install failed: ${err instanceof Error ? err.message : String(err)}`;
-        this.log.error({ version: cmd.version, reason }, 'install failed');
-        this.sink({ kind: 'policy', action: 'refused', policyVersion: cmd.version, reason, commandId: cmd.commandId });
-      })
-      .finally(() => this.pending.delete(cmd.sha256));
-    this.installsInFlight.add(done);
-    void done.finally(() => this.installsInFlight.delete(done));
-    if (!cmd.url) void this.resumeTransfer(transferId, cmd);
-    return { result: 'accepted' };
+    this.receiver.onReconnect();
   }
 
   /** Wait until every install in flight is installed or refused (tests, stop). */
-  async settled(): Promise<void> {
-    while (this.installsInFlight.size > 0) await Promise.allSettled([...this.installsInFlight]);
+  settled(): Promise<void> {
+    return this.receiver.settled();
   }
 
-  /**
-   * The install's transfer as it stands on disk (chunks that came before the command, or before a restart): used at
-   * once when complete, else the station is told what is missing.
-   */
-  private resumeTransfer(
-    transferId: string,
-    cmd: { version: string; sha256: string; totalBytes: number },
-  ): Promise<void> {
-    return this.onTransfer(transferId, async () => {
-      let t = this.transfers.get(transferId);
-      if (!t) {
-        t = await ChunkTransfer.open(join(this.o.dir, 'transfers'), {
-          transferId,
-          version: cmd.version,
-          sha256: cmd.sha256,
-          totalBytes: cmd.totalBytes,
-          count: Math.ceil(cmd.totalBytes / MAX_CHUNK_BYTES),
-          startedAtMs: this.nowMs(),
-        });
-        this.transfers.set(transferId, t);
-      }
-      // Incomplete: the station's chunks follow the command; what still misses is reported after a quiet spell.
-      this.lastChunkAtMs.set(transferId, this.nowMs());
-      if (t.complete) await this.finishTransfer(t);
-    });
-  }
-
-  private onTransfer(transferId: string, fn: () => Promise<void>): Promise<void> {
-    const prev = this.transferQueues.get(transferId) ?? Promise.resolve();
-    const next = prev.then(fn).catch((err: unknown) => {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err), transferId }, 'transfer step failed');
-    });
-    this.transferQueues.set(transferId, next);
-    void next.finally(() => {
-      if (this.transferQueues.get(transferId) === next) this.transferQueues.delete(transferId);
-    });
-    return next;
-  }
-
-  private async fetchWithRetries(url: string, totalBytes: number, sha256: string) {
-    let last = { ok: false as const, reason: 'not tried' };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const r = await fetchBundle(url, {
-        totalBytes,
-        sha256,
-        username: this.o.http?.username,
-        password: this.o.http?.password,
-      });
-      if (r.ok) return r;
-      last = r;
-      await new Promise((res) => setTimeout(res, 500 * 2 ** attempt));
-    }
-    return last;
-  }
-
-  private async onChunk(c: ChunkIn): Promise<void> {
-    const problem = chunkProblem(c);
-    if (problem) {
-      this.log.warn({ transferId: c.transferId, index: c.index, problem }, 'chunk refused');
-      return;
-    }
-    const root = join(this.o.dir, 'transfers');
-    let t = this.transfers.get(c.transferId);
-    if (!t || t.meta.sha256 !== c.sha256) {
-      t = await ChunkTransfer.open(root, {
-        transferId: c.transferId,
-        version: c.version,
-        sha256: c.sha256,
-        totalBytes: c.totalBytes,
-        count: c.count,
-        startedAtMs: this.nowMs(),
-      });
-      this.transfers.set(c.transferId, t);
-      if (t.received > 0) this.log.info({ transferId: c.transferId, have: t.received }, 'transfer resumed from disk');
-    }
-    this.lastChunkAtMs.set(c.transferId, this.nowMs());
-    const r = await t.accept(c);
-    if (!r.ok) {
-      this.log.warn({ transferId: c.transferId, index: c.index, reason: r.reason }, 'chunk refused');
-      return;
-    }
-    if (r.complete) {
-      await this.finishTransfer(t);
-      return;
-    }
-    // The last index arrived: the station's pass is over, say what it lost on the way. Not sooner, or chunks still
-    // on their way would be asked for twice.
-    if (!r.duplicate && c.index === c.count - 1) this.progress(t);
-  }
-
-  private async finishTransfer(t: ChunkTransfer): Promise<void> {
-    const a = await t.assemble();
-    if (!a.ok) {
-      this.log.warn({ transferId: t.meta.transferId, reason: a.reason }, 'assembled bundle refused');
-      this.progress(t, a.reason);
-      return;
-    }
-    this.transfers.delete(t.meta.transferId);
-    this.lastChunkAtMs.delete(t.meta.transferId);
-    const p = this.pending.get(t.meta.sha256);
-    this.progress(t);
-    if (p) {
-      p.deliver(a.bytes);
-      await t.remove();
-    }
-    // Without an install command yet the chunks stay on disk until it comes (resumeTransfer finds them).
-  }
-
-  private progress(t: ChunkTransfer, reason?: string): void {
-    this.sink({
-      kind: 'policy',
-      action: 'bundle-progress',
-      policyVersion: t.meta.version,
-      transferId: t.meta.transferId,
-      count: t.meta.count,
-      receivedChunks: t.received,
-      missingChunks: t.missing(MAX_MISSING_REPORTED),
-      ...(reason ? { reason } : {}),
-    });
-  }
-
-  private reportIdleTransfers(idleMs: number): void {
-    const now = this.nowMs();
-    for (const [id, t] of this.transfers) {
-      if (t.complete) continue;
-      const last = this.lastChunkAtMs.get(id) ?? 0;
-      if (now - last >= idleMs) {
-        this.progress(t);
-        this.lastChunkAtMs.set(id, now);
-      }
-    }
-  }
+  // --- verification ---
 
   private async verifyAndStore(bytes: Buffer, claimedVersion: string, commandId: string): Promise<RolloutAnswer> {
     const v = await verifyBundle(bytes, {
