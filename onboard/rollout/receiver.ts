@@ -5,9 +5,17 @@
  * quiet spell, and on reconnect. A complete file goes to `accept` (verify and store); a transfer that does not
  * complete in time is refused BUNDLE_TRANSFER_FAILED with its chunks kept.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/log/index.js';
-import { type ChunkIn, ChunkTransfer, chunkProblem, fetchBundle, MAX_CHUNK_BYTES } from './transfer.js';
+import {
+  type ChunkIn,
+  ChunkTransfer,
+  chunkProblem,
+  fetchBundle,
+  MAX_CHUNK_BYTES,
+  type TransferMeta,
+} from './transfer.js';
 import type { PolicyEvent, RolloutAnswer } from './types.js';
 
 /** Most missing indexes one progress event lists (the protocol's limit); the rest follow in later ones. */
@@ -40,6 +48,9 @@ export class BundleReceiver {
   private readonly transfers = new Map<string, ChunkTransfer>();
   private readonly transferQueues = new Map<string, Promise<unknown>>();
   private readonly lastChunkAtMs = new Map<string, number>();
+  /** Progress reports in a row with no chunk between them, and when the last went, per transfer. */
+  private readonly quietReports = new Map<string, number>();
+  private readonly lastReportAtMs = new Map<string, number>();
 
   constructor(private readonly d: ReceiverDeps) {}
 
@@ -156,14 +167,25 @@ export class BundleReceiver {
     return this.onTransfer(transferId, async () => {
       let t = this.transfers.get(transferId);
       if (!t) {
-        t = await ChunkTransfer.open(join(this.d.dir, 'transfers'), {
-          transferId,
-          version: cmd.version,
-          sha256: cmd.sha256,
-          totalBytes: cmd.totalBytes,
-          count: Math.ceil(cmd.totalBytes / MAX_CHUNK_BYTES),
-          startedAtMs: this.d.nowMs(),
-        });
+        const root = join(this.d.dir, 'transfers');
+        // Chunks already on disk for this file keep their own layout; a fresh transfer takes the protocol's.
+        const kept = await readFile(join(root, transferId, 'meta.json'), 'utf8')
+          .then((text) => JSON.parse(text) as TransferMeta)
+          .catch(() => null);
+        const same = kept !== null && kept.sha256 === cmd.sha256 && kept.totalBytes === cmd.totalBytes;
+        t = await ChunkTransfer.open(
+          root,
+          same
+            ? kept
+            : {
+                transferId,
+                version: cmd.version,
+                sha256: cmd.sha256,
+                totalBytes: cmd.totalBytes,
+                count: Math.ceil(cmd.totalBytes / MAX_CHUNK_BYTES),
+                startedAtMs: this.d.nowMs(),
+              },
+        );
         this.transfers.set(transferId, t);
       }
       // Incomplete: the station's chunks follow the command; what still misses is reported after a quiet spell.
@@ -221,6 +243,7 @@ export class BundleReceiver {
       if (t.received > 0) this.d.log.info({ transferId: c.transferId, have: t.received }, 'transfer resumed from disk');
     }
     this.lastChunkAtMs.set(c.transferId, this.d.nowMs());
+    this.quietReports.delete(c.transferId);
     const r = await t.accept(c);
     if (!r.ok) {
       this.d.log.warn({ transferId: c.transferId, index: c.index, reason: r.reason }, 'chunk refused');
@@ -244,6 +267,7 @@ export class BundleReceiver {
     }
     this.transfers.delete(t.meta.transferId);
     this.lastChunkAtMs.delete(t.meta.transferId);
+    this.quietReports.delete(t.meta.transferId);
     const p = this.pending.get(t.meta.sha256);
     this.progress(t);
     if (p) {
@@ -269,12 +293,25 @@ export class BundleReceiver {
   /** Report what each transfer quiet for `idleMs` still misses (the manager's timer calls this). */
   reportIdle(idleMs: number): void {
     const now = this.d.nowMs();
+    const giveUpMs = this.d.installTimeoutMs ?? 600_000;
     for (const [id, t] of this.transfers) {
       if (t.complete) continue;
       const last = this.lastChunkAtMs.get(id) ?? 0;
-      if (now - last >= idleMs) {
+      // A transfer the station has given up on stays on disk (a later install resumes it) but is no longer reported.
+      if (now - last >= giveUpMs) {
+        this.transfers.delete(id);
+        this.lastChunkAtMs.delete(id);
+        this.quietReports.delete(id);
+        this.lastReportAtMs.delete(id);
+        continue;
+      }
+      // Reports while it stays quiet back off (idle, 2x, 4x ... at most 64x): events are never dropped.
+      const n = this.quietReports.get(id) ?? 0;
+      const since = Math.max(last, this.lastReportAtMs.get(id) ?? 0);
+      if (now - since >= idleMs * 2 ** Math.min(n, 6)) {
         this.progress(t);
-        this.lastChunkAtMs.set(id, now);
+        this.lastReportAtMs.set(id, now);
+        this.quietReports.set(id, n + 1);
       }
     }
   }
