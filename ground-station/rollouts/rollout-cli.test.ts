@@ -49,16 +49,7 @@ describe('aerie rollout', () => {
     const cand = await registerCandidate(station, t.config.db, 'test-token');
 
     expect(await run(['status', ...common])).toMatchObject({ code: 0, stdout: 'no rollouts\n' });
-    const started = await run([
-      'start',
-      ...common,
-      '--candidate',
-      cand,
-      '--steps',
-      '0.3,1',
-      '--shadow-min-ticks',
-      '0',
-    ]);
+    const started = await run(['start', ...common, '--candidate', cand, '--steps', '0.3,1', '--shadow-min-ticks', '0']);
     expect(started.code).toBe(0);
     expect(started.stdout).toContain(`staged  ${cand} over base-1`);
     expect(started.stdout).toMatch(/state canary, step 1\/2 \(30 % -> 100 %\), share 30 %/);
