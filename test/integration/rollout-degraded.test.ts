@@ -22,7 +22,7 @@ import {
 import { eventually } from '../support/station-fleet.js';
 
 const SPEED = 4;
-const ROLLBACK_MS = 60_000;
+const ROLLBACK_MS = 90_000;
 
 let rf: RolloutFleet | null = null;
 let feeder: OrderFeeder | null = null;
@@ -89,7 +89,7 @@ describe('rollout of a degraded candidate (SITL, three aerie onboard processes, 
     await eventually(
       async () => ((await fleetView(f)).every((d) => d.policyVersion === baseline) ? true : undefined),
       'every drone back on the baseline',
-      45_000,
+      60_000,
       250,
     ).catch(fail);
     expect((await f.api<{ state: string }>(`/api/policies/${candidate}`)).body.state).toBe('rolled-back');
@@ -97,5 +97,5 @@ describe('rollout of a degraded candidate (SITL, three aerie onboard processes, 
       'canary',
       'rolled-back',
     ]);
-  }, 180_000);
+  }, 300_000);
 });

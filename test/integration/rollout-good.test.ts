@@ -23,7 +23,7 @@ import { eventually } from '../support/station-fleet.js';
 
 const SPEED = 4;
 /** Generous wall-clock guards for a loaded 2-core machine; what is asserted is outcomes. */
-const ROLLOUT_MS = 75_000;
+const ROLLOUT_MS = 120_000;
 
 let rf: RolloutFleet | null = null;
 let feeder: OrderFeeder | null = null;
@@ -89,7 +89,7 @@ describe('rollout of a good candidate (SITL, three aerie onboard processes, real
     await eventually(
       async () => ((await fleetView(f)).every((d) => d.policyVersion === candidate) ? true : undefined),
       'every drone on the candidate',
-      45_000,
+      60_000,
       250,
     ).catch(fail);
     const policy = (await f.api<{ state: string }>(`/api/policies/${candidate}`)).body;
@@ -97,5 +97,5 @@ describe('rollout of a good candidate (SITL, three aerie onboard processes, real
     // The stored transitions match the rollout's history.
     const stored = await station.store.listRolloutTransitions(r0.id);
     expect(stored.map((t) => t.toState)).toEqual(['shadow', 'canary', 'completed']);
-  }, 180_000);
+  }, 300_000);
 });

@@ -22,7 +22,7 @@ import {
 import { eventually } from '../support/station-fleet.js';
 
 const SPEED = 4;
-const STEP_MS = 60_000;
+const STEP_MS = 90_000;
 
 let rf: RolloutFleet | null = null;
 let second: StationHandle | null = null;
@@ -104,7 +104,7 @@ describe('rollout across a station restart (SITL, three aerie onboard processes)
     await eventually(
       async () => ((await fleetView(f)).filter((d) => d.online).length === f.ids.length ? true : undefined),
       'the drones back online',
-      30_000,
+      60_000,
     ).catch(fail);
     feeder = new OrderFeeder(f.api, f.ids.length).start(500);
     const episodesAtRestart = resumed.analysis?.candidate.episodes ?? 0;
@@ -123,9 +123,9 @@ describe('rollout across a station restart (SITL, three aerie onboard processes)
     await eventually(
       async () => ((await fleetView(f)).every((d) => d.policyVersion === candidate) ? true : undefined),
       'every drone on the candidate',
-      45_000,
+      60_000,
       250,
     ).catch(fail);
     expect((await second.store.listRolloutTransitions(id)).map((t) => t.toState)).toEqual(['canary', 'completed']);
-  }, 240_000);
+  }, 300_000);
 });
