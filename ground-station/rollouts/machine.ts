@@ -133,6 +133,8 @@ export function topUp(r: Rollout, online: readonly string[]): string[] {
 export function advance(r: Rollout, online: readonly string[], nowMs: number, reason: string): void {
   const from = r.state === 'paused' ? (r.pausedFrom ?? r.state) : r.state;
   r.pausedFrom = null;
+  // A new step starts a new window; the last analysis stays on show when the rollout completes.
+  const last = r.analysis;
   r.samples = emptySamples();
   r.analysis = null;
   r.stepStartedAtMs = nowMs;
@@ -150,6 +152,7 @@ export function advance(r: Rollout, online: readonly string[], nowMs: number, re
     r.share = 1;
     for (const id of online) r.drones[id] ??= 'baseline';
     setAll(r, 'candidate');
+    r.analysis = last;
     record(r, r.state, 'completed', nowMs, reason);
     return;
   }

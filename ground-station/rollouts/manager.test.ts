@@ -90,6 +90,8 @@ describe('RolloutManager', () => {
     expect(v.history.map((t: { to: string }) => t.to)).toEqual(['shadow', 'canary', 'staged', 'completed']);
     expect(v.history[1].reason).toMatch(/shadow passed/);
     expect(v.history[2].reason).toMatch(/promoted from step 0 \(20 %\)/);
+    // The analysis that promoted the last step stays on show.
+    expect(v.analysis?.decision).toBe('promote');
     expect([...side.drones.values()].every((d) => d.active === CAND)).toBe(true);
     const log = await store.listRolloutTransitions(id);
     expect(log.map((t) => t.toState)).toEqual(['shadow', 'canary', 'staged', 'completed']);
