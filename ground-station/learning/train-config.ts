@@ -94,8 +94,10 @@ export const TRAIN_CONFIG_SCHEMA = declareConfig({
     type: 'number',
     default: 0.5,
     min: 0.01,
-    max: 1,
-    doc: 'Share of the planned iterations over which the teacher weight falls linearly to 0.',
+    max: 100,
+    doc:
+      'Share of the planned iterations over which the teacher weight falls linearly to 0 (above 1 it ends at ' +
+      '1 - 1/teacherDecay of teacherCoef: the student stays anchored to the teacher).',
   },
   stdAnnealShare: {
     type: 'number',
