@@ -1,8 +1,12 @@
 /**
  * A version's sample over an analysis window: the sums of the drones' metrics windows flown with that version
- * (episodes, successes, return, ticks, interventions, violations, policy faults), the per-window moments the Welch
+ * (episodes, successes, return, ticks, interventions, violations, policy faults), the per-episode moments the Welch
  * and mixture tests need, and the current policy-fault streak of each drone. Plain JSON, so a rollout persists it and
  * resumes where it was after a station restart.
+ *
+ * The unit of the return and intervention tests is one drone's span of windows up to the window in which an episode
+ * ended: a window holds the rewards and ticks of its few seconds only, so an episode's return and intervention rate
+ * are summed over the windows it spanned (and windows of one flight, strongly correlated, count once).
  */
 import { addMoment, emptyMoments, type Moments } from './stats.js';
 
@@ -31,10 +35,12 @@ export interface VersionSample {
   interventions: number;
   violations: number;
   policyFaults: number;
-  /** Return per episode of each window that finished an episode. */
+  /** Return per episode of each span that finished an episode (summed over the span's windows). */
   returnPerEpisode: Moments;
-  /** Interventions per policy tick of each window that flew the policy. */
+  /** Interventions per policy tick of each span that finished an episode and flew the policy. */
   interventionsPerTick: Moments;
+  /** Per drone, the windows since its last finished episode, summed. */
+  open?: Record<string, { returnSum: number; interventions: number; policyTicks: number }>;
   /** Consecutive windows with a policy fault, per drone (0 once a clean window comes). */
   faultStreaks: Record<string, number>;
   /** Longest streak seen. */
@@ -55,6 +61,7 @@ export const emptySample = (): VersionSample => ({
   policyFaults: 0,
   returnPerEpisode: emptyMoments(),
   interventionsPerTick: emptyMoments(),
+  open: {},
   faultStreaks: {},
   maxFaultStreak: 0,
   firstMs: null,
@@ -72,8 +79,17 @@ export function addWindow(s: VersionSample, w: MetricsWindow): void {
   s.interventions += w.interventions;
   s.violations += w.violations;
   s.policyFaults += w.policyFaults;
-  if (w.episodes > 0) addMoment(s.returnPerEpisode, w.returnSum / w.episodes);
-  if (w.policyTicks > 0) addMoment(s.interventionsPerTick, w.interventions / w.policyTicks);
+  s.open ??= {};
+  s.open[w.droneId] ??= { returnSum: 0, interventions: 0, policyTicks: 0 };
+  const span = s.open[w.droneId];
+  span.returnSum += w.returnSum;
+  span.interventions += w.interventions;
+  span.policyTicks += w.policyTicks;
+  if (w.episodes > 0) {
+    addMoment(s.returnPerEpisode, span.returnSum / w.episodes);
+    if (span.policyTicks > 0) addMoment(s.interventionsPerTick, span.interventions / span.policyTicks);
+    delete s.open[w.droneId];
+  }
   const streak = w.policyFaults > 0 ? (s.faultStreaks[w.droneId] ?? 0) + 1 : 0;
   s.faultStreaks[w.droneId] = streak;
   s.maxFaultStreak = Math.max(s.maxFaultStreak, streak);

@@ -29,7 +29,7 @@ function samples(rngSeed: number, nCand: number, nBase: number, cand = BASELINE_
 }
 
 describe('version samples', () => {
-  it('sum windows, keep per-window moments and fault streaks per drone', () => {
+  it('sum windows, keep per-episode moments and fault streaks per drone', () => {
     const s = emptySample();
     addWindow(s, window({ policyFaults: 1 }));
     addWindow(s, window({ droneId: 'd2', policyFaults: 1 }));
@@ -37,8 +37,11 @@ describe('version samples', () => {
     addWindow(s, window({ droneId: 'd2', policyTicks: 0, interventions: 0 }));
     expect(s.faultStreaks).toEqual({ d1: 2, d2: 0 });
     expect(s.maxFaultStreak).toBe(2);
+    // Spans ending with an episode: d1's first window, d2's first, d2's second (d1's second window is still open);
+    // d2's second span flew no policy tick, so it has no intervention rate.
     expect(s.returnPerEpisode.n).toBe(3);
-    expect(s.interventionsPerTick.n).toBe(3);
+    expect(s.interventionsPerTick.n).toBe(2);
+    expect(s.open).toEqual({ d1: { returnSum: 0.5, interventions: 12, policyTicks: 600 } });
     expect(summarise(s)).toEqual({
       episodes: 3,
       successRate: 1,
@@ -48,6 +51,18 @@ describe('version samples', () => {
       policyFaults: 4,
     });
     expect(summarise(emptySample()).successRate).toBeNull();
+  });
+
+  it('sum an episode over the windows it spanned: its return and its intervention rate', () => {
+    const s = emptySample();
+    // One flight in three windows: rewards and ticks accrue, the episode ends in the last.
+    addWindow(s, window({ episodes: 0, successes: 0, returnSum: 4, interventions: 30, policyTicks: 100 }));
+    addWindow(s, window({ episodes: 0, successes: 0, returnSum: 5, interventions: 0, policyTicks: 100 }));
+    addWindow(s, window({ episodes: 1, successes: 1, returnSum: 1, interventions: 0, policyTicks: 100 }));
+    expect(s.returnPerEpisode).toEqual({ n: 1, sum: 10, sumSq: 100 });
+    expect(s.interventionsPerTick).toEqual({ n: 1, sum: 0.1, sumSq: 0.1 * 0.1 });
+    expect(s.open).toEqual({});
+    expect(summarise(s).meanReturn).toBe(10);
   });
 
   it('fold a protocol metrics message, interventions summed over layers', () => {

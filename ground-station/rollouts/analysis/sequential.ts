@@ -27,7 +27,7 @@ export interface AnalysisConfig {
   readonly minEpisodes: number;
   /** Baseline episodes before any statistical decision. */
   readonly minBaselineEpisodes: number;
-  /** Windows per side before a per-window metric (return, interventions) takes part. */
+  /** Episodes per side before a per-episode metric (return, interventions per tick) takes part. */
   readonly minWindows: number;
   /** Non-inferiority margin of the success rate (absolute, e.g. 0.05 = five points). */
   readonly successMargin: number;
@@ -37,7 +37,7 @@ export interface AnalysisConfig {
   readonly returnMarginRel: number;
   /** Mixture scale of the success-rate test: the difference it detects fastest. */
   readonly successTau: number;
-  /** Mixture scale of the per-window tests, relative to the baseline's mean (or its spread when larger). */
+  /** Mixture scale of the per-episode tests, relative to the baseline's mean (or its spread when larger). */
   readonly windowTauRel: number;
   /** Consecutive faulty windows on one candidate drone that roll back at once. */
   readonly faultStreak: number;
@@ -209,7 +209,7 @@ function makeTest(
   return { metric, delta, sequential: [lo, hi], worse: enough && (up ? hi < 0 : lo > 0), nonInferior };
 }
 
-/** Fixed-sample 95 % effect sizes: Agresti-Caffo for the success rate, Welch for per-window return and interventions. */
+/** Fixed-sample 95 % effect sizes: Agresti-Caffo for the success rate, Welch for per-episode return and interventions. */
 export function effectSizes(c: VersionSample, b: VersionSample): Effect[] {
   const effects: Effect[] = [];
   if (c.episodes > 0 && b.episodes > 0) {

@@ -4,7 +4,7 @@
  * a difference of proportions, Welch for a difference of means). Pure and allocation-free.
  */
 
-/** Running count, sum and sum of squares of one per-window quantity (plain JSON, persisted as is). */
+/** Running count, sum and sum of squares of one per-episode quantity (plain JSON, persisted as is). */
 export interface Moments {
   n: number;
   sum: number;
