@@ -87,6 +87,32 @@ describe('PolicyRunner.runWithDeadline', () => {
     expect(await runner.runWithDeadline(observation(), 20)).toMatchObject({ ok: true });
   });
 
+  it('re-arms its one deadline timer on every run: a firing with no run waiting is ignored, a later hang still expires', async () => {
+    let hang: (() => void) | null = null;
+    const runner = new PolicyRunner(
+      fakeSession(() => (hang === null ? Promise.resolve() : new Promise<void>((resolve) => (hang = resolve)))),
+      fakeInfo,
+    );
+    expect(await runner.runWithDeadline(observation(), 5)).toMatchObject({ ok: true });
+    // The timer armed for that run fires now, with nothing waiting.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(await runner.runWithDeadline(observation(), 5)).toMatchObject({ ok: true });
+    expect(runner.counters).toMatchObject({ runs: 2, ok: 2, deadline: 0 });
+    hang = () => {};
+    expect(await runner.runWithDeadline(observation(), 5)).toMatchObject({
+      ok: false,
+      reason: 'deadline',
+      detail: 'no answer within 5 ms',
+    });
+    // Another deadline value for the same runner (a timer of its own) also expires.
+    (hang as () => void)();
+    await new Promise((resolve) => setImmediate(resolve));
+    hang = () => {};
+    expect(await runner.runWithDeadline(observation(), 8)).toMatchObject({ detail: 'no answer within 8 ms' });
+    (hang as () => void)();
+    await runner.release();
+  });
+
   it('reports an inference that throws as an error fault', async () => {
     const runner = new PolicyRunner(
       fakeSession(() => Promise.reject(new Error('kernel exploded'))),

@@ -50,6 +50,11 @@ function inputSlotName(i: number): string {
   return i < OBSERVATION_SIZE ? `observation[${i}] (${OBSERVATION_LAYOUT[i].name})` : `input[${i}]`;
 }
 
+const DONE = 0;
+const EXPIRED = 1;
+const FAILED = 2;
+type Verdict = typeof DONE | typeof EXPIRED | typeof FAILED;
+
 /** A model with one float32 input [1, n] and one float32 output [1, m], run at batch 1. */
 export class ModelRunner {
   readonly info: ModelInfo;
@@ -62,6 +67,11 @@ export class ModelRunner {
   private readonly fetches: Record<string, ort.Tensor>;
   private inFlight: Promise<unknown> | null = null;
   private released = false;
+  /** The loop's run waiting for its verdict (null when none is). */
+  private settle: ((verdict: Verdict) => void) | null = null;
+  private runError: unknown = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private deadlineTimerMs = -1;
 
   constructor(session: ort.InferenceSession, info: ModelInfo, clock: MicrosecondClock = performanceClock) {
     this.session = session;
@@ -94,58 +104,120 @@ export class ModelRunner {
     return this.output.slice();
   }
 
-  /** One guarded inference for the loop. Never throws; the output is a copy the caller may keep. */
-  async inferWithDeadline(input: ArrayLike<number>, deadlineMs: number): Promise<InferenceOutcome> {
+  /**
+   * One guarded inference for the loop. Never throws. On success `output` is the runner's own output buffer, valid
+   * until its next run: copy it to keep it.
+   */
+  inferWithDeadline(input: ArrayLike<number>, deadlineMs: number): Promise<InferenceOutcome> {
+    return this.guarded(input, deadlineMs, this.outputOutcome);
+  }
+
+  private readonly outputOutcome = (latencyUs: number): InferenceOutcome => ({
+    ok: true,
+    output: this.output,
+    latencyUs,
+  });
+
+  /**
+   * The guarded run under every loop call: `ok` makes the caller's success value from the latency (the output is in
+   * `this.output`), so a subclass answers in its own shape without a second async layer.
+   */
+  protected async guarded<T>(
+    input: ArrayLike<number>,
+    deadlineMs: number,
+    ok: (latencyUs: number) => T,
+  ): Promise<T | InferenceFault> {
     const startUs = this.clock.nowUs();
     this.counters.runs++;
-    const fault = (reason: PolicyFaultReason, detail: string): InferenceFault => {
-      if (reason === 'deadline') this.counters.deadline++;
-      else if (reason === 'non-finite') this.counters.nonFinite++;
-      else this.counters.error++;
-      return { ok: false, reason, detail, latencyUs: this.clock.nowUs() - startUs };
-    };
-    if (this.released) return fault('error', `${this.info.source} was released`);
+    if (this.released) return this.fault('error', `${this.info.source} was released`, startUs);
     if (input.length !== this.input.length) {
-      return fault('error', `input has ${input.length} values, expected ${this.input.length}`);
+      return this.fault('error', `input has ${input.length} values, expected ${this.input.length}`, startUs);
     }
     // An inference that overran is still using the tensors: starting another would race it, and the overrun itself
     // means this policy cannot keep the loop's rate.
-    if (this.inFlight) return fault('deadline', 'the previous inference is still running');
+    if (this.inFlight) return this.fault('deadline', 'the previous inference is still running', startUs);
     this.input.set(input);
     const badInput = firstNonFinite(this.input);
-    if (badInput >= 0) return fault('non-finite', `${inputSlotName(badInput)} is ${this.input[badInput]}`);
+    if (badInput >= 0) {
+      return this.fault('non-finite', `${inputSlotName(badInput)} is ${this.input[badInput]}`, startUs);
+    }
 
-    let timer: NodeJS.Timeout | undefined;
-    const finished = this.track(this.session.run(this.feeds, this.fetches)).then(
-      () => 'done' as const,
-      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-    );
+    const run = this.session.run(this.feeds, this.fetches);
+    this.inFlight = run;
+    this.runError = null;
+    run.then(this.onRunDone, this.onRunFailed);
     // onnxruntime-node may finish on the calling thread before any timer can fire; the measured latency below
-    // catches a late answer then, and this timer catches one that runs in the background.
-    const expired = new Promise<'expired'>((resolve) => {
-      timer = setTimeout(() => resolve('expired'), deadlineMs);
-      timer.unref();
-    });
-    const first = await Promise.race([finished, expired]);
-    clearTimeout(timer);
+    // catches a late answer then, and the deadline timer catches one that runs in the background. One timer per
+    // runner, re-armed from now on each run (no timer made and cleared per tick); a firing with no run waiting is
+    // a no-op.
+    this.armDeadline(deadlineMs);
+    const verdict = await new Promise<Verdict>(this.awaitVerdict);
+    this.settle = null;
     const latencyUs = this.clock.nowUs() - startUs;
-    if (first === 'expired') return fault('deadline', `no answer within ${deadlineMs} ms`);
-    if (first instanceof Error) return fault('error', `inference failed: ${first.message}`);
+    if (verdict === EXPIRED) return this.fault('deadline', `no answer within ${deadlineMs} ms`, startUs);
+    if (verdict === FAILED) {
+      const err = this.runError;
+      this.runError = null;
+      return this.fault('error', `inference failed: ${err instanceof Error ? err.message : String(err)}`, startUs);
+    }
     if (latencyUs > deadlineMs * 1000) {
-      return fault('deadline', `answered after ${Math.round(latencyUs)} us, deadline ${deadlineMs} ms`);
+      return this.fault('deadline', `answered after ${Math.round(latencyUs)} us, deadline ${deadlineMs} ms`, startUs);
     }
     const badOutput = firstNonFinite(this.output);
-    if (badOutput >= 0)
-      return fault('non-finite', `${this.info.outputName}[${badOutput}] is ${this.output[badOutput]}`);
+    if (badOutput >= 0) {
+      return this.fault('non-finite', `${this.info.outputName}[${badOutput}] is ${this.output[badOutput]}`, startUs);
+    }
     this.counters.ok++;
     if (latencyUs > this.counters.maxLatencyUs) this.counters.maxLatencyUs = latencyUs;
-    return { ok: true, output: this.output.slice(), latencyUs };
+    return ok(latencyUs);
   }
+
+  /** The output buffer the last successful loop run wrote (for subclasses' success values). */
+  protected get lastOutput(): Float32Array {
+    return this.output;
+  }
+
+  private fault(reason: PolicyFaultReason, detail: string, startUs: number): InferenceFault {
+    if (reason === 'deadline') this.counters.deadline++;
+    else if (reason === 'non-finite') this.counters.nonFinite++;
+    else this.counters.error++;
+    return { ok: false, reason, detail, latencyUs: this.clock.nowUs() - startUs };
+  }
+
+  private armDeadline(deadlineMs: number): void {
+    if (this.deadlineTimer !== null && this.deadlineTimerMs === deadlineMs) {
+      this.deadlineTimer.refresh();
+      return;
+    }
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(this.onDeadline, deadlineMs);
+    this.deadlineTimer.unref();
+    this.deadlineTimerMs = deadlineMs;
+  }
+
+  // Made once: the loop's run hands these to promises and the timer instead of new closures per tick.
+  private readonly awaitVerdict = (resolve: (verdict: Verdict) => void): void => {
+    this.settle = resolve;
+  };
+  private readonly onDeadline = (): void => {
+    this.settle?.(EXPIRED);
+  };
+  private readonly onRunDone = (): void => {
+    this.inFlight = null;
+    this.settle?.(DONE);
+  };
+  private readonly onRunFailed = (err: unknown): void => {
+    this.inFlight = null;
+    this.runError = err;
+    this.settle?.(FAILED);
+  };
 
   /** Release the session once any inference still running has finished. Idempotent. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
     while (this.inFlight) await this.inFlight.catch(() => undefined);
     await this.session.release();
   }
@@ -170,11 +242,19 @@ export class PolicyRunner extends ModelRunner {
     return this.infer(observation);
   }
 
-  /** The loop's call: the action, or a policy fault as a value. Never throws. */
-  async runWithDeadline(observation: ArrayLike<number>, deadlineMs: number): Promise<PolicyOutcome> {
-    const r = await this.inferWithDeadline(observation, deadlineMs);
-    return r.ok ? { ok: true, action: r.output, latencyUs: r.latencyUs } : r;
+  /**
+   * The loop's call: the action, or a policy fault as a value. Never throws. The action is the runner's own buffer,
+   * valid until its next run: copy it to keep it.
+   */
+  runWithDeadline(observation: ArrayLike<number>, deadlineMs: number): Promise<PolicyOutcome> {
+    return this.guarded(observation, deadlineMs, this.actionOutcome);
   }
+
+  private readonly actionOutcome = (latencyUs: number): PolicyOutcome => ({
+    ok: true,
+    action: this.lastOutput,
+    latencyUs,
+  });
 }
 
 export type ShieldOutcome = { readonly ok: true; readonly cost: number; readonly latencyUs: number } | InferenceFault;
@@ -207,10 +287,15 @@ export class ShieldRunner extends ModelRunner {
       const detail = `shield needs ${OBSERVATION_SIZE} observation and ${ACTION_SIZE} action values`;
       return { ok: false, reason: 'error', detail, latencyUs: 0 };
     }
-    // inferWithDeadline copies the buffer before its first await, so reusing it per call is safe.
+    // inferWithDeadline copies the buffer into its input tensor before its first await, so reusing it is safe.
     this.joint.set(observation, 0);
     this.joint.set(action, OBSERVATION_SIZE);
-    const r = await this.inferWithDeadline(this.joint, deadlineMs);
-    return r.ok ? { ok: true, cost: r.output[0], latencyUs: r.latencyUs } : r;
+    return this.guarded(this.joint, deadlineMs, this.costOutcome);
   }
+
+  private readonly costOutcome = (latencyUs: number): ShieldOutcome => ({
+    ok: true,
+    cost: this.lastOutput[0],
+    latencyUs,
+  });
 }
