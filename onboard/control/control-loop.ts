@@ -20,7 +20,8 @@ import type { MonitorAction, Neighbour, PolicyProposal, SafetyDecision, SafetyFi
 import type { ControlConfig } from './config.js';
 import {
   type MutableObservationInput,
-  missionView,
+  missionViewInto,
+  newMissionView,
   observationInputInto,
   safetyPhase,
   safetyVehicle,
@@ -90,6 +91,7 @@ export class ControlLoop {
   private lastTickUs = Number.NaN;
   private readonly state: VehicleState;
   private readonly observation = new Float32Array(OBSERVATION_SIZE);
+  private readonly missionView = newMissionView();
   /** The observation's input and goal, filled in place each policy tick (buildObservation keeps neither). */
   private readonly goalNedM: { n: number; e: number; d: number } = { n: 0, e: 0, d: 0 };
   private readonly observationInput: MutableObservationInput;
@@ -176,7 +178,7 @@ export class ControlLoop {
     this.detectStall(nowUs);
     this.autopilot.snapshot(this.state);
     const mission = this.mission;
-    const out = mission ? mission.step(nowMs, missionView(this.state, nowMs)) : IDLE_OUTPUT;
+    const out = mission ? mission.step(nowMs, missionViewInto(this.missionView, this.state, nowMs)) : IDLE_OUTPUT;
     if (out.command) this.dispatch(out.command);
 
     // Propose a velocity: the policy on cruise legs, the mission's scripted velocity otherwise.

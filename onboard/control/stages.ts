@@ -35,6 +35,46 @@ export function missionView(state: VehicleState, nowMs: number): MissionVehicleV
   };
 }
 
+/** A mission view the loop owns and fills in place each tick (the mission reads it during its step, keeps none of it). */
+export type MutableMissionView = {
+  -readonly [K in keyof MissionVehicleView]: K extends 'positionNedM' | 'velocityNedMS'
+    ? [number, number, number]
+    : MissionVehicleView[K];
+};
+
+export function newMissionView(): MutableMissionView {
+  return {
+    positionNedM: [Number.NaN, Number.NaN, Number.NaN],
+    velocityNedMS: [Number.NaN, Number.NaN, Number.NaN],
+    armed: false,
+    modeName: '',
+    landed: false,
+    batteryRemaining: Number.NaN,
+    positionValid: false,
+  };
+}
+
+/** missionView written into `into`; returns it. */
+export function missionViewInto(into: MutableMissionView, state: VehicleState, nowMs: number): MissionVehicleView {
+  const p = state.positionNedM;
+  const v = state.velocityNedMS;
+  const fresh = ageMs(nowMs, state.timestampsMs.localPosition) <= POSITION_VALID_MAX_AGE_MS;
+  const pos = into.positionNedM;
+  pos[0] = p.n;
+  pos[1] = p.e;
+  pos[2] = p.d;
+  const vel = into.velocityNedMS;
+  vel[0] = v.n;
+  vel[1] = v.e;
+  vel[2] = v.d;
+  into.armed = state.armed;
+  into.modeName = state.mode.name;
+  into.landed = state.landedState === 'on-ground';
+  into.batteryRemaining = state.batteryRemaining;
+  into.positionValid = fresh && Number.isFinite(p.n) && Number.isFinite(p.d) && state.gpsFixType >= GPS_FIX_3D;
+  return into;
+}
+
 export function safetyVehicle(state: VehicleState, nowMs: number): SafetyVehicleState {
   const p = state.positionNedM;
   return {

@@ -283,3 +283,38 @@ describe('DeliveryMission', () => {
     expect(vehicle.commands).not.toContain('arm');
   });
 });
+
+describe('DeliveryMission steady steps', () => {
+  it('hands out one frozen output while nothing changes, and a new one on a phase change, request or event', () => {
+    const mission = new DeliveryMission(PLAN);
+    const vehicle = new ToyVehicle();
+    vehicle.pos = [0, 0, -PLAN.cruiseAltM];
+    vehicle.armed = true;
+    vehicle.mode = 'OFFBOARD';
+    mission.resumeAirborne(0, 'cruise-out');
+    const first = mission.step(20, vehicle.view());
+    expect(first.events.map((e) => e.kind)).toEqual(['phase']);
+    const steady = mission.step(40, vehicle.view());
+    expect(steady).toEqual({
+      phase: 'cruise-out',
+      stream: true,
+      cruising: true,
+      guidance: { kind: 'policy', goalNedM: [PLAN.dropNeM[0], PLAN.dropNeM[1], -PLAN.cruiseAltM] },
+      command: null,
+      events: [],
+    });
+    expect(Object.isFrozen(steady) && Object.isFrozen(steady.guidance) && Object.isFrozen(steady.events)).toBe(true);
+    vehicle.pos = [10, 5, -PLAN.cruiseAltM];
+    expect(mission.step(60, vehicle.view())).toBe(steady);
+    mission.request('land', 'monitor');
+    const failsafe = mission.step(80, vehicle.view());
+    expect(failsafe).not.toBe(steady);
+    expect(failsafe).toMatchObject({ phase: 'failsafe', stream: false, command: { kind: 'land' } });
+    expect(failsafe.events.map((e) => e.kind)).toEqual(['phase']);
+    // The land command stays in flight: the following steps are quiet and the same again.
+    const quiet = mission.step(100, vehicle.view());
+    expect(quiet).toMatchObject({ phase: 'failsafe', stream: false, command: null, events: [] });
+    expect(mission.step(120, vehicle.view())).toBe(quiet);
+    expect(steady.phase).toBe('cruise-out');
+  });
+});

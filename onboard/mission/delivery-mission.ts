@@ -48,6 +48,23 @@ export const DEFAULT_LIMITS: MissionLimits = Object.freeze({
 });
 
 const HOLD: Guidance = Object.freeze({ kind: 'hold' });
+const NO_EVENTS: readonly MissionEvent[] = Object.freeze([]);
+
+/** What a phase asks for, before the step adds the phase and its events. */
+type Ask = Omit<MissionOutput, 'phase' | 'events'>;
+
+const QUIET: Ask = Object.freeze({ stream: false, cruising: false, guidance: HOLD, command: null });
+const STREAM_HOLD: Ask = Object.freeze({ stream: true, cruising: false, guidance: HOLD, command: null });
+
+function cruiseAsk(target: readonly [number, number], cruiseAltM: number): Ask {
+  const goalNedM = Object.freeze([target[0], target[1], -cruiseAltM] as const);
+  return Object.freeze({
+    stream: true,
+    cruising: true,
+    guidance: Object.freeze({ kind: 'policy', goalNedM }),
+    command: null,
+  });
+}
 const AIRBORNE_PHASES: ReadonlySet<MissionPhase> = new Set([
   'takeoff',
   'cruise-out',
@@ -65,17 +82,31 @@ export class DeliveryMission {
   private refusedAtMs = Number.NEGATIVE_INFINITY;
   private lastOutcome: CommandOutcome | null = null;
   private requestQueue: { req: MissionRequest; by: 'operator' | 'monitor'; detail?: string }[] = [];
+  /** Emptied by replacement, not splice: a step with nothing queued allocates nothing. */
   private failsafeCommand: MissionCommand | null = null;
   private finalOutcome: MissionOutcome | null = null;
   private failureReason = '';
   private events: MissionEvent[] = [];
   private nowMs = 0;
+  /** The cruise legs' asks: the same frozen value every cruise step (the plan does not change). */
+  private readonly cruiseOut: Ask;
+  private readonly cruiseBack: Ask;
+  /**
+   * The last output, handed out again while nothing in it changes (an unchanging ask, the same phase, no events):
+   * outputs are immutable, so a steady step allocates nothing.
+   */
+  private lastAsk: Ask | null = null;
+  private lastPhase: MissionPhase = 'idle';
+  private lastOutput: MissionOutput | null = null;
 
   constructor(
     readonly plan: MissionPlan,
     private readonly timing: MissionTiming = DEFAULT_TIMING,
     private readonly limits: MissionLimits = DEFAULT_LIMITS,
-  ) {}
+  ) {
+    this.cruiseOut = cruiseAsk(plan.dropNeM, plan.cruiseAltM);
+    this.cruiseBack = cruiseAsk(plan.returnNeM, plan.cruiseAltM);
+  }
 
   get phase(): MissionPhase {
     return this.phaseName;
@@ -130,11 +161,32 @@ export class DeliveryMission {
 
   step(nowMs: number, v: MissionVehicleView): MissionOutput {
     this.nowMs = nowMs;
-    for (const { req, by, detail } of this.requestQueue.splice(0)) this.applyRequest(req, by, v, detail);
-    const out = this.advance(nowMs, v);
+    if (this.requestQueue.length > 0) {
+      const queue = this.requestQueue;
+      this.requestQueue = [];
+      for (const { req, by, detail } of queue) this.applyRequest(req, by, v, detail);
+    }
+    const ask = this.advance(nowMs, v);
+    const phase = this.phaseName;
+    if (this.events.length === 0) {
+      if (ask === this.lastAsk && phase === this.lastPhase && this.lastOutput !== null) return this.lastOutput;
+      const out: MissionOutput = Object.freeze({
+        phase,
+        stream: ask.stream,
+        cruising: ask.cruising,
+        guidance: ask.guidance,
+        command: ask.command,
+        events: NO_EVENTS,
+      });
+      this.lastAsk = ask;
+      this.lastPhase = phase;
+      this.lastOutput = out;
+      return out;
+    }
     const events = this.events;
     this.events = [];
-    return { ...out, phase: this.phaseName, events };
+    this.lastOutput = null;
+    return { phase, stream: ask.stream, cruising: ask.cruising, guidance: ask.guidance, command: ask.command, events };
   }
 
   private applyRequest(
@@ -179,10 +231,10 @@ export class DeliveryMission {
   private finalOutcomeOnLanding: MissionOutcome = 'delivered';
   private failsafeOutcome: MissionOutcome = 'failed';
 
-  private advance(nowMs: number, v: MissionVehicleView): Omit<MissionOutput, 'phase' | 'events'> {
+  private advance(nowMs: number, v: MissionVehicleView): Ask {
     const inPhaseMs = nowMs - this.phaseStartMs;
     const altM = -v.positionNedM[2];
-    const quiet = { stream: false, cruising: false, guidance: HOLD, command: null };
+    const quiet = QUIET;
     switch (this.phaseName) {
       case 'idle':
       case 'done':
@@ -195,23 +247,18 @@ export class DeliveryMission {
       }
       case 'warmup':
         if (inPhaseMs >= this.timing.streamWarmupMs) this.enter('offboard', nowMs);
-        return { stream: true, cruising: false, guidance: HOLD, command: null };
+        return STREAM_HOLD;
       case 'offboard': {
         if (v.modeName === 'OFFBOARD') this.enter('arming', nowMs);
         else if (inPhaseMs > this.timing.armTimeoutMs) this.finish('failed', 'autopilot never entered OFFBOARD');
-        return {
-          stream: true,
-          cruising: false,
-          guidance: HOLD,
-          command: this.issue({ kind: 'set-mode', mode: 'OFFBOARD' }, v.modeName !== 'OFFBOARD'),
-        };
+        return withCommand(STREAM_HOLD, this.issue({ kind: 'set-mode', mode: 'OFFBOARD' }, v.modeName !== 'OFFBOARD'));
       }
       case 'arming': {
         if (v.armed && v.modeName === 'OFFBOARD') this.enter('takeoff', nowMs);
         else if (inPhaseMs > this.timing.armTimeoutMs)
           this.finish('failed', `arming refused for ${Math.round(inPhaseMs / 1000)} s`);
         else if (v.modeName !== 'OFFBOARD' && inPhaseMs > 2000) this.enter('offboard', nowMs);
-        return { stream: true, cruising: false, guidance: HOLD, command: this.issue({ kind: 'arm' }, !v.armed) };
+        return withCommand(STREAM_HOLD, this.issue({ kind: 'arm' }, !v.armed));
       }
       case 'takeoff':
       case 'climb': {
@@ -228,7 +275,8 @@ export class DeliveryMission {
       case 'cruise-out':
       case 'cruise-back': {
         if (!v.armed) return this.lost('disarmed in flight');
-        const target = this.phaseName === 'cruise-out' ? this.plan.dropNeM : this.plan.returnNeM;
+        const outbound = this.phaseName === 'cruise-out';
+        const target = outbound ? this.plan.dropNeM : this.plan.returnNeM;
         const distM = Math.hypot(target[0] - v.positionNedM[0], target[1] - v.positionNedM[1]);
         if (distM <= this.plan.arrivalRadiusM) {
           if (this.phaseName === 'cruise-back') this.enter('landing', nowMs);
@@ -237,12 +285,8 @@ export class DeliveryMission {
           } else this.enter('descend', nowMs);
         } else if (inPhaseMs > this.timing.phaseTimeoutMs)
           this.fail(`${this.phaseName} timed out ${distM.toFixed(0)} m out`, v);
-        return {
-          stream: true,
-          cruising: true,
-          guidance: { kind: 'policy', goalNedM: [target[0], target[1], -this.plan.cruiseAltM] },
-          command: null,
-        };
+        // The leg the step began in, even when it has just arrived.
+        return outbound ? this.cruiseOut : this.cruiseBack;
       }
       case 'descend': {
         if (!v.armed) return this.lost('disarmed in flight');
@@ -283,7 +327,7 @@ export class DeliveryMission {
           return quiet;
         }
         if (inPhaseMs > this.timing.phaseTimeoutMs) this.fail('landing timed out', v);
-        return { ...quiet, command: this.issue({ kind: 'land' }, v.modeName !== 'AUTO.LAND') };
+        return withCommand(quiet, this.issue({ kind: 'land' }, v.modeName !== 'AUTO.LAND'));
       }
       case 'landed-release':
         if (inPhaseMs >= this.timing.releaseHoldMs) this.enter('warmup', nowMs);
@@ -296,7 +340,7 @@ export class DeliveryMission {
         const command = this.failsafeCommand ?? { kind: 'land' as const };
         const wanted = command.kind === 'hold' ? 'AUTO.LOITER' : command.kind === 'return' ? 'AUTO.RTL' : 'AUTO.LAND';
         // Stop streaming: if the command cannot get through, PX4's offboard-loss failsafe takes over.
-        return { ...quiet, command: this.issue(command, v.modeName !== wanted) };
+        return withCommand(quiet, this.issue(command, v.modeName !== wanted));
       }
     }
   }
@@ -352,12 +396,12 @@ export class DeliveryMission {
     this.enter('failsafe', this.nowMs);
   }
 
-  private lost(reason: string): Omit<MissionOutput, 'phase' | 'events'> {
+  private lost(reason: string): Ask {
     this.failureReason = reason;
     this.failsafeCommand = { kind: 'land' };
     this.failsafeOutcome = 'failed';
     this.enter('failsafe', this.nowMs);
-    return { stream: false, cruising: false, guidance: HOLD, command: null };
+    return QUIET;
   }
 
   private finish(outcome: MissionOutcome, reason: string): void {
@@ -386,6 +430,11 @@ export class DeliveryMission {
   get lastCommandOutcome(): CommandOutcome | null {
     return this.lastOutcome;
   }
+}
+
+/** The ask with a command to send now; the ask itself when there is none (nothing made for a steady step). */
+function withCommand(ask: Ask, command: MissionCommand | null): Ask {
+  return command === null ? ask : { ...ask, command };
 }
 
 function severity(c: MissionCommand): number {
