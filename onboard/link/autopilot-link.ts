@@ -99,7 +99,14 @@ export class AutopilotLink {
       },
       log: this.log,
     });
-    this.setpoints = new SetpointSender({ clock: this.clock, send, target, bootMs: this.clock.nowMs() });
+    this.setpoints = new SetpointSender({
+      clock: this.clock,
+      send: (m) => {
+        this.mavlink.sendInPlace(m);
+      },
+      target,
+      bootMs: this.clock.nowMs(),
+    });
     this.intervals = new MessageIntervals(intervalRequestsFromConfig(config), {
       clock: this.clock,
       request: (id, hz) => this.commander.setMessageInterval(id, hz),

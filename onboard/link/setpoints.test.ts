@@ -14,7 +14,7 @@ function setup() {
   const sender = new SetpointSender({
     clock,
     // Through real MAVLink bytes, as PX4 would read them.
-    send: (m) => parser.push(encoder.encode(m), (f) => frames.push(f)),
+    send: (m) => parser.push(encoder.encodeInPlace(m), (f) => frames.push(f)),
     target: () => target,
     bootMs: 1000,
   });

@@ -1,11 +1,34 @@
 /**
  * Offboard setpoints: SET_POSITION_TARGET_LOCAL_NED in MAV_FRAME_LOCAL_NED, velocity or position, with the type
- * mask telling PX4 which fields to ignore. One message object is reused (the link serializes it at once), so the
- * 20-50 Hz stream allocates nothing but the frame bytes.
+ * mask telling PX4 which fields to ignore. The payload is written in place at its wire offsets (one InPlaceMessage,
+ * reused), so the 20-50 Hz stream builds no message object and runs no generic serializer: the link frames the
+ * payload into the bytes it sends.
  */
-import { common } from '../../shared/mavlink/index.js';
+import { common, fieldOffsets, InPlaceMessage } from '../../shared/mavlink/index.js';
 import type { Clock } from './clock.js';
 import type { MavlinkSource } from './vehicle-state.js';
+
+const SETPOINT = common.SetPositionTargetLocalNed;
+/** Wire offsets of SET_POSITION_TARGET_LOCAL_NED's fields. */
+const AT = fieldOffsets(SETPOINT, [
+  'timeBootMs',
+  'x',
+  'y',
+  'z',
+  'vx',
+  'vy',
+  'vz',
+  'afx',
+  'afy',
+  'afz',
+  'yaw',
+  'yawRate',
+  'typeMask',
+  'targetSystem',
+  'targetComponent',
+  'coordinateFrame',
+]);
+const LE = true;
 
 /** MAV_FRAME_LOCAL_NED. */
 export const MAV_FRAME_LOCAL_NED = 1;
@@ -77,18 +100,19 @@ const optionalFinite = (x: number | undefined): boolean => x === undefined || Nu
 
 export class SetpointSender {
   readonly counters: SetpointCounters = { velocity: 0, position: 0, noTarget: 0, invalid: 0, lastSentMs: -Infinity };
-  private readonly message = new common.SetPositionTargetLocalNed();
+  private readonly message = new InPlaceMessage(SETPOINT);
 
   constructor(
     private readonly deps: {
       readonly clock: Clock;
-      readonly send: (message: common.SetPositionTargetLocalNed) => void;
+      /** Frame and send the message (MavlinkLink.sendInPlace). */
+      readonly send: (message: InPlaceMessage) => void;
       readonly target: () => MavlinkSource | null;
       /** Clock time our time_boot_ms counts from. */
       readonly bootMs: number;
     },
   ) {
-    this.message.coordinateFrame = MAV_FRAME_LOCAL_NED as common.MavFrame;
+    this.message.payload.setUint8(AT.coordinateFrame, MAV_FRAME_LOCAL_NED);
   }
 
   /** Send a velocity setpoint now. False (and counted) when not sent: no autopilot, or a non-finite value. */
@@ -101,12 +125,13 @@ export class SetpointSender {
     }
     const m = this.prepare(velocityTypeMask(sp.yawRad !== undefined, sp.yawRateRadS !== undefined), sp);
     if (m === null) return false;
-    m.x = 0;
-    m.y = 0;
-    m.z = 0;
-    m.vx = v.n;
-    m.vy = v.e;
-    m.vz = v.d;
+    const p = m.payload;
+    p.setFloat32(AT.x, 0, LE);
+    p.setFloat32(AT.y, 0, LE);
+    p.setFloat32(AT.z, 0, LE);
+    p.setFloat32(AT.vx, v.n, LE);
+    p.setFloat32(AT.vy, v.e, LE);
+    p.setFloat32(AT.vz, v.d, LE);
     this.deps.send(m);
     this.counters.velocity++;
     return true;
@@ -121,12 +146,13 @@ export class SetpointSender {
     }
     const m = this.prepare(positionTypeMask(sp.yawRad !== undefined, sp.yawRateRadS !== undefined), sp);
     if (m === null) return false;
-    m.x = p.n;
-    m.y = p.e;
-    m.z = p.d;
-    m.vx = 0;
-    m.vy = 0;
-    m.vz = 0;
+    const w = m.payload;
+    w.setFloat32(AT.x, p.n, LE);
+    w.setFloat32(AT.y, p.e, LE);
+    w.setFloat32(AT.z, p.d, LE);
+    w.setFloat32(AT.vx, 0, LE);
+    w.setFloat32(AT.vy, 0, LE);
+    w.setFloat32(AT.vz, 0, LE);
     this.deps.send(m);
     this.counters.position++;
     return true;
@@ -135,7 +161,7 @@ export class SetpointSender {
   private prepare(
     typeMask: number,
     yaw: { readonly yawRad?: number; readonly yawRateRadS?: number },
-  ): common.SetPositionTargetLocalNed | null {
+  ): InPlaceMessage | null {
     const target = this.deps.target();
     if (target === null) {
       this.counters.noTarget++;
@@ -143,15 +169,16 @@ export class SetpointSender {
     }
     const now = this.deps.clock.nowMs();
     const m = this.message;
-    m.timeBootMs = Math.floor(now - this.deps.bootMs) >>> 0;
-    m.targetSystem = target.sysid;
-    m.targetComponent = target.compid;
-    m.typeMask = typeMask as common.PositionTargetTypemask;
-    m.afx = 0;
-    m.afy = 0;
-    m.afz = 0;
-    m.yaw = yaw.yawRad ?? 0;
-    m.yawRate = yaw.yawRateRadS ?? 0;
+    const p = m.payload;
+    p.setUint32(AT.timeBootMs, Math.floor(now - this.deps.bootMs) >>> 0, LE);
+    p.setUint8(AT.targetSystem, target.sysid);
+    p.setUint8(AT.targetComponent, target.compid);
+    p.setUint16(AT.typeMask, typeMask, LE);
+    p.setFloat32(AT.afx, 0, LE);
+    p.setFloat32(AT.afy, 0, LE);
+    p.setFloat32(AT.afz, 0, LE);
+    p.setFloat32(AT.yaw, yaw.yawRad ?? 0, LE);
+    p.setFloat32(AT.yawRate, yaw.yawRateRadS ?? 0, LE);
     this.counters.lastSentMs = now;
     return m;
   }

@@ -5,6 +5,7 @@
  * Bad bytes are counted, never thrown.
  */
 import { type MavLinkData, MavLinkProtocolV2, x25crc } from 'node-mavlink';
+import type { InPlaceMessage } from './in-place.js';
 import { MESSAGE_BY_ID, type MessageClass } from './registry.js';
 
 const STX_V1 = 0xfe;
@@ -139,6 +140,20 @@ export class FrameEncoder {
     const frame = this.proto.serialize(message, this.seq);
     this.seq = (this.seq + 1) & 0xff;
     return frame;
+  }
+
+  /**
+   * Frame a message written in place, with this link's next sequence number, into a new buffer of exactly its
+   * length plus `spareBytes` at the end (13 for a signature block). With `signed` the signed flag is set (the CRC
+   * covers it), ready for `signFrameInPlace`. The bytes equal `encode`/`encodeForSigning` of the same values.
+   */
+  encodeInPlace(message: InPlaceMessage, signed = false, spareBytes = 0): Buffer {
+    // A new buffer per frame (from Node's pool): the transport may hold the bytes after send returns (UDP until its
+    // address lookup's tick, a recorder for good), so the frame must not be reused.
+    const out = Buffer.allocUnsafe(message.frameLength() + spareBytes);
+    message.writeFrame(out, this.seq, this.sysid, this.compid, signed);
+    this.seq = (this.seq + 1) & 0xff;
+    return out;
   }
 
   /**

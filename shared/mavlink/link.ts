@@ -3,8 +3,9 @@
  * only for ids someone listens to, so a busy PX4 stream costs little for the messages nobody reads.
  */
 import type { MavLinkData } from 'node-mavlink';
-import { decodeFrame, type Frame, FrameEncoder, FrameParser, type ParseCounters } from './frame.js';
-import { appendSignature, SignatureVerifier, SigningClock } from './signing.js';
+import { decodeFrame, type Frame, FrameEncoder, FrameParser, type ParseCounters, SIGNATURE_LEN } from './frame.js';
+import type { InPlaceMessage } from './in-place.js';
+import { appendSignature, SignatureVerifier, SigningClock, signFrameInPlace } from './signing.js';
 import type { Transport, TransportCounters } from './transport.js';
 
 export type MessageHandler<T extends MavLinkData = MavLinkData> = (message: T, frame: Frame) => void;
@@ -135,6 +136,26 @@ export class MavlinkLink {
       );
     } else {
       bytes = this.encoder.encode(message);
+    }
+    if (!this.closed) {
+      this.transport.send(bytes);
+      this.counters.messagesOut++;
+    }
+    return bytes;
+  }
+
+  /**
+   * Frame (and sign, when configured) a message written in place, and send it. Returns the bytes sent. The same
+   * bytes `send` would make of a message object with the same values, without building or serializing one.
+   */
+  sendInPlace(message: InPlaceMessage): Buffer {
+    let bytes: Buffer;
+    const signing = this.options.signing;
+    if (signing && this.signingClock) {
+      bytes = this.encoder.encodeInPlace(message, true, SIGNATURE_LEN);
+      signFrameInPlace(bytes, signing.key, signing.linkId, this.signingClock.next());
+    } else {
+      bytes = this.encoder.encodeInPlace(message);
     }
     if (!this.closed) {
       this.transport.send(bytes);

@@ -40,10 +40,19 @@ function signatureOf(key: Buffer, frameWithoutHash: Buffer): Buffer {
 export function appendSignature(frame: Buffer, key: Buffer, linkId: number, timestamp10us: number): Buffer {
   const out = Buffer.allocUnsafe(frame.length + SIGNATURE_LEN);
   frame.copy(out, 0);
-  out[frame.length] = linkId & 0xff;
-  out.writeUIntLE(timestamp10us, frame.length + 1, 6);
-  signatureOf(key, out.subarray(0, out.length - 6)).copy(out, out.length - 6);
+  signFrameInPlace(out, key, linkId, timestamp10us);
   return out;
+}
+
+/**
+ * Write the signature block into the last 13 bytes of `frame` (a frame with the signed flag, followed by room for
+ * the block).
+ */
+export function signFrameInPlace(frame: Buffer, key: Buffer, linkId: number, timestamp10us: number): void {
+  const at = frame.length - SIGNATURE_LEN;
+  frame[at] = linkId & 0xff;
+  frame.writeUIntLE(timestamp10us, at + 1, 6);
+  signatureOf(key, frame.subarray(0, frame.length - 6)).copy(frame, frame.length - 6);
 }
 
 /** A signing clock: 10 us units since 2015, never going backwards, strictly increasing per call. */
