@@ -127,10 +127,13 @@ export class UdpTransport implements Transport {
       return;
     }
     this.counters.bytesOut += bytes.length;
-    this.socket.send(bytes, this.peer.port, this.peer.address, (err) => {
-      if (err) this.counters.sendErrors++;
-    });
+    this.socket.send(bytes, this.peer.port, this.peer.address, this.afterSend);
   }
+
+  /** Made once: a send per setpoint needs no callback of its own. */
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) this.counters.sendErrors++;
+  };
 
   onData(listener: (bytes: Buffer) => void): void {
     this.listeners.push(listener);
@@ -215,10 +218,12 @@ export class SerialTransport implements Transport {
       return;
     }
     this.counters.bytesOut += bytes.length;
-    port.write(bytes, (err) => {
-      if (err) this.counters.sendErrors++;
-    });
+    port.write(bytes, this.afterWrite);
   }
+
+  private readonly afterWrite = (err: Error | null | undefined): void => {
+    if (err) this.counters.sendErrors++;
+  };
 
   onData(listener: (bytes: Buffer) => void): void {
     this.listeners.push(listener);
