@@ -197,7 +197,7 @@ describe('the shipped default policy', () => {
     await jumping.release();
     const share = log.rateLimitedTicks / log.ticks;
     expect(share).toBeLessThan(0.1);
-    expect(stand.rateLimitedTicks / stand.ticks).toBeGreaterThan(3 * share);
+    expect(stand.rateLimitedTicks / stand.ticks).toBeGreaterThan(2 * share);
   });
 });
 
