@@ -12,8 +12,25 @@ import { defaultPolicyPath, loadPolicy } from '../../onboard/policy/index.js';
 import { configHash, parseTrainConfig } from './train-config.js';
 
 const folder = dirname(defaultPolicyPath());
-const json = async (name: string): Promise<Record<string, any>> =>
-  JSON.parse(await readFile(join(folder, name), 'utf8'));
+interface SitlFigures {
+  episodes: number;
+  successRate: number;
+  interventionShareAny: number;
+  breachesFilterOn: number;
+}
+/** The parts of eval-report.json checked here. */
+interface Report {
+  configHash: string;
+  summaryFrom: string;
+  successRate: number;
+  interventionShare: number;
+  breachesFilterOn: number;
+  evaluation: {
+    policy: { sha256: string };
+    sections: { sitl: SitlFigures; vectorised: { episodes: number } };
+  };
+}
+const json = async (name: string): Promise<unknown> => JSON.parse(await readFile(join(folder, name), 'utf8'));
 const sha256 = async (path: string): Promise<string> =>
   createHash('sha256')
     .update(await readFile(path))
@@ -28,11 +45,11 @@ describe('the committed default policy folder', () => {
     } finally {
       await policy.release();
     }
-    expect((await json('eval-report.json')).configHash).toBe(configHash(config));
+    expect(((await json('eval-report.json')) as Report).configHash).toBe(configHash(config));
   });
 
   it('holds an evaluation report of this very model, SITL included', async () => {
-    const report = await json('eval-report.json');
+    const report = (await json('eval-report.json')) as Report;
     expect(report.evaluation.policy.sha256).toBe(await sha256(defaultPolicyPath()));
     expect(report.summaryFrom).toBe('sitl');
     const sitl = report.evaluation.sections.sitl;
