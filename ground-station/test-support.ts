@@ -49,7 +49,13 @@ export interface TestStation {
  * The database is SQLite in the temp dir unless `postgres` and DATABASE_URL are set.
  */
 export async function startTestStation(
-  options: { droneIds?: string[]; raw?: Record<string, unknown>; postgres?: boolean } = {},
+  options: {
+    droneIds?: string[];
+    raw?: Record<string, unknown>;
+    postgres?: boolean;
+    /** Use the station's embedded broker (with its logins and ACL) even when MQTT_URL is set. */
+    embeddedBroker?: boolean;
+  } = {},
 ): Promise<TestStation> {
   const dir = mkdtempSync(join(tmpdir(), 'aerie-station-'));
   const prefix = `t${randomBytes(3).toString('hex')}-`;
@@ -62,7 +68,8 @@ export async function startTestStation(
     passwords[prefix + id] = added.password;
   }
   saveCredentials(credentialsFile, credentials);
-  const externalMqtt = process.env.MQTT_URL !== undefined && process.env.MQTT_URL !== '';
+  const externalMqtt =
+    options.embeddedBroker !== true && process.env.MQTT_URL !== undefined && process.env.MQTT_URL !== '';
   const usePostgres = options.postgres === true && !!process.env.DATABASE_URL;
   const schema = usePostgres ? testSchemaName() : undefined;
   const config = parseStationConfig({
