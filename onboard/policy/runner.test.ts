@@ -50,9 +50,10 @@ describe('PolicyRunner.runWithDeadline', () => {
   });
 
   it('reports an answer later than its deadline as a deadline fault', async () => {
-    const policy = await loadGoToGoalPolicy({ clock: steppingClock(5000) });
-    const r = await policy.runWithDeadline(observation(), 2);
-    expect(r).toMatchObject({ ok: false, reason: 'deadline', detail: 'answered after 5000 us, deadline 2 ms' });
+    // The model's clock says 5 s passed; the real timer (2 s) cannot fire first however loaded the machine is.
+    const policy = await loadGoToGoalPolicy({ clock: steppingClock(5_000_000) });
+    const r = await policy.runWithDeadline(observation(), 2000);
+    expect(r).toMatchObject({ ok: false, reason: 'deadline', detail: 'answered after 5000000 us, deadline 2000 ms' });
     // With a deadline of 0 no real inference can be on time, whatever the machine.
     const real = await loadGoToGoalPolicy();
     expect(await real.runWithDeadline(observation(), 0)).toMatchObject({ ok: false, reason: 'deadline' });
