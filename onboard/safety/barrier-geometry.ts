@@ -62,44 +62,34 @@ export function polygonArea2(poly: readonly Ne[] | null | undefined): number {
   return Number.isFinite(area2) && Math.abs(area2) > 1e-6 ? area2 : 0;
 }
 
-/** Nearest point on segment ab to p. */
-function nearestOnSegment(p: Ne, a: Ne, b: Ne): Ne {
+/**
+ * For edge ab of a polygon with signed doubled area `area2`: the horizontal distance from p (n, e), written to
+ * EDGE.ds, and the unit direction away from the edge, written to EDGE.n/EDGE.e. On an edge (distance ~0) the
+ * direction is the edge normal toward `sideSign` (+1 the interior, -1 the exterior). One scratch record, no
+ * allocation: the geometry runs every tick.
+ */
+const EDGE = { ds: 0, n: 0, e: 0 };
+function edgeDistance(pn: number, pe: number, a: Ne, b: Ne, area2: number, sideSign: number): void {
+  // Nearest point q on segment ab to p.
   const dn = b.n - a.n;
   const de = b.e - a.e;
   const len2 = dn * dn + de * de;
-  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((p.n - a.n) * dn + (p.e - a.e) * de) / len2));
-  return { n: a.n + t * dn, e: a.e + t * de };
-}
-
-/**
- * For each edge of `poly`: horizontal distance from p and the unit direction away from the edge. On an edge
- * (distance ~0) the direction is the edge normal toward `sideSign` (+1 the interior, -1 the exterior).
- */
-function edgeDistances(
-  p: Ne,
-  poly: readonly Ne[],
-  area2: number,
-  sideSign: number,
-  visit: (ds: number, away: Ne) => void,
-): void {
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const a = poly[j];
-    const b = poly[i];
-    const q = nearestOnSegment(p, a, b);
-    const vn = p.n - q.n;
-    const ve = p.e - q.e;
-    const ds = Math.hypot(vn, ve);
-    if (ds > TINY_M) {
-      visit(ds, { n: vn / ds, e: ve / ds });
-      continue;
-    }
-    // The interior of a counter-clockwise polygon (in n-e as x-y) lies left of each edge.
-    const en = b.n - a.n;
-    const ee = b.e - a.e;
-    const len = Math.hypot(en, ee) || 1;
-    const k = (area2 > 0 ? 1 : -1) * sideSign;
-    visit(0, { n: (-ee / len) * k, e: (en / len) * k });
+  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((pn - a.n) * dn + (pe - a.e) * de) / len2));
+  const vn = pn - (a.n + t * dn);
+  const ve = pe - (a.e + t * de);
+  const ds = Math.hypot(vn, ve);
+  if (ds > TINY_M) {
+    EDGE.ds = ds;
+    EDGE.n = vn / ds;
+    EDGE.e = ve / ds;
+    return;
   }
+  // The interior of a counter-clockwise polygon (in n-e as x-y) lies left of each edge.
+  const len = Math.hypot(dn, de) || 1;
+  const k = (area2 > 0 ? 1 : -1) * sideSign;
+  EDGE.ds = 0;
+  EDGE.n = (-de / len) * k;
+  EDGE.e = (dn / len) * k;
 }
 
 function fenceBarriers(p: Ne, altitudeM: number, airspace: Airspace, out: BarrierFunction[], issues: string[]): void {
@@ -116,21 +106,23 @@ function fenceBarriers(p: Ne, altitudeM: number, airspace: Airspace, out: Barrie
   } else if (!(fence.ceilingM === Number.POSITIVE_INFINITY)) {
     issues.push('geofence ceiling is not a number');
   }
-  const area2 = polygonArea2(fence.polygonNeM);
+  const poly = fence.polygonNeM;
+  const area2 = polygonArea2(poly);
   if (area2 === 0) {
     issues.push('geofence polygon is degenerate (needs >= 3 finite vertices enclosing an area)');
     return;
   }
-  if (pointInPolygon(p, fence.polygonNeM)) {
-    edgeDistances(p, fence.polygonNeM, area2, 1, (ds, away) =>
+  if (pointInPolygon(p, poly)) {
+    for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+      edgeDistance(p.n, p.e, poly[j], poly[i], area2, 1);
       out.push({
         kind: 'fence',
         sourceId: 'fence',
-        clearanceM: ds,
-        gradient: { n: away.n, e: away.e, d: 0 },
+        clearanceM: EDGE.ds,
+        gradient: { n: EDGE.n, e: EDGE.e, d: 0 },
         closingMS: 0,
-      }),
-    );
+      });
+    }
     return;
   }
   // Outside: one barrier, back toward the nearest boundary point (other edges' "away" may point further out).
@@ -144,18 +136,41 @@ function fenceBarriers(p: Ne, altitudeM: number, airspace: Airspace, out: Barrie
   });
 }
 
-/** Vertical extent of a zone; null when malformed. A floor at or below ground cannot be flown under. */
-function zoneBand(zone: NoFlyZone): { lo: number; hi: number } | null {
+/** Vertical extent of a zone, written to BAND; false when malformed. A floor at or below ground cannot be flown under. */
+const BAND = { lo: 0, hi: 0 };
+function zoneBand(zone: NoFlyZone): boolean {
   const lo =
     zone.floorM === undefined || zone.floorM === null || zone.floorM <= 0 ? Number.NEGATIVE_INFINITY : zone.floorM;
   const hi = zone.topM === undefined || zone.topM === null ? Number.POSITIVE_INFINITY : zone.topM;
-  if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) return null;
-  return { lo, hi };
+  if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) return false;
+  BAND.lo = lo;
+  BAND.hi = hi;
+  return true;
+}
+
+function pushZone(out: BarrierFunction[], id: string, clearanceM: number, gradient: Ned): void {
+  out.push({ kind: 'zone', sourceId: id, clearanceM, gradient, closingMS: 0 });
+}
+
+/** A zone wall at horizontal distance ds along (awayN, awayE); measured in 3-D when the vehicle is outside the band. */
+function zoneWall(
+  out: BarrierFunction[],
+  id: string,
+  ds: number,
+  awayN: number,
+  awayE: number,
+  dzOut: number,
+  vertical: Ned,
+): void {
+  if (dzOut > 0) {
+    const h = Math.hypot(ds, dzOut);
+    pushZone(out, id, h, { n: (awayN * ds) / h, e: (awayE * ds) / h, d: (vertical.d * dzOut) / h });
+  } else pushZone(out, id, ds, { n: awayN, e: awayE, d: 0 });
 }
 
 function zoneBarriers(p: Ne, altitudeM: number, zone: NoFlyZone, out: BarrierFunction[], issues: string[]): void {
   const id = typeof zone?.id === 'string' ? zone.id : '?';
-  const band = zone ? zoneBand(zone) : null;
+  const bandOk = zone ? zoneBand(zone) : false;
   const area2 = zone?.kind === 'polygon' ? polygonArea2(zone.polygonNeM) : 0;
   const validShape =
     zone?.kind === 'cylinder'
@@ -164,56 +179,56 @@ function zoneBarriers(p: Ne, altitudeM: number, zone: NoFlyZone, out: BarrierFun
         zone.radiusM > 0 &&
         Number.isFinite(zone.radiusM)
       : zone?.kind === 'polygon' && area2 !== 0;
-  if (!band || !validShape) {
+  if (!bandOk || !validShape) {
     issues.push(`no-fly zone ${id} is malformed and ignored`);
     return;
   }
   // Vertical distance outside the band (negative inside it), and which way leaves it sooner.
-  const dzAbove = altitudeM - band.hi;
-  const dzBelow = band.lo - altitudeM;
+  const dzAbove = altitudeM - BAND.hi;
+  const dzBelow = BAND.lo - altitudeM;
   const dzOut = Math.max(dzAbove, dzBelow);
   const vertical = dzAbove >= dzBelow ? UP : DOWN;
-  const push = (clearanceM: number, gradient: Ned): void => {
-    out.push({ kind: 'zone', sourceId: id, clearanceM, gradient, closingMS: 0 });
-  };
-  const wall = (ds: number, away: Ne): void => {
-    if (dzOut > 0) {
-      const h = Math.hypot(ds, dzOut);
-      push(h, { n: (away.n * ds) / h, e: (away.e * ds) / h, d: (vertical.d * dzOut) / h });
-    } else push(ds, { n: away.n, e: away.e, d: 0 });
-  };
   if (zone.kind === 'cylinder') {
     const dn = p.n - zone.centerNeM.n;
     const de = p.e - zone.centerNeM.e;
     const r = Math.hypot(dn, de);
-    const radial: Ne = r > TINY_M ? { n: dn / r, e: de / r } : { n: 1, e: 0 };
-    if (r >= zone.radiusM) wall(r - zone.radiusM, radial);
-    else if (dzOut > 0) push(dzOut, vertical);
-    else insideZone(zone.radiusM - r, radial, dzOut, vertical, push);
+    const radialN = r > TINY_M ? dn / r : 1;
+    const radialE = r > TINY_M ? de / r : 0;
+    if (r >= zone.radiusM) zoneWall(out, id, r - zone.radiusM, radialN, radialE, dzOut, vertical);
+    else if (dzOut > 0) pushZone(out, id, dzOut, vertical);
+    else insideZone(out, id, zone.radiusM - r, radialN, radialE, dzOut, vertical);
     return;
   }
   const poly = zone.polygonNeM;
-  if (!pointInPolygon(p, poly)) edgeDistances(p, poly, area2, -1, wall);
-  else if (dzOut > 0) push(dzOut, vertical);
+  if (!pointInPolygon(p, poly)) {
+    for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+      edgeDistance(p.n, p.e, poly[j], poly[i], area2, -1);
+      zoneWall(out, id, EDGE.ds, EDGE.n, EDGE.e, dzOut, vertical);
+    }
+  } else if (dzOut > 0) pushZone(out, id, dzOut, vertical);
   else {
     const { point, distanceM } = nearestOnPolygonBoundary(p, poly);
-    const exit: Ne =
-      distanceM > TINY_M ? { n: (point.n - p.n) / distanceM, e: (point.e - p.e) / distanceM } : { n: 1, e: 0 };
-    insideZone(distanceM, exit, dzOut, vertical, push);
+    const exitN = distanceM > TINY_M ? (point.n - p.n) / distanceM : 1;
+    const exitE = distanceM > TINY_M ? (point.e - p.e) / distanceM : 0;
+    insideZone(out, id, distanceM, exitN, exitE, dzOut, vertical);
   }
 }
 
 /** Inside the prism: one barrier, out through the nearer of the side or the band edge. */
 function insideZone(
+  out: BarrierFunction[],
+  id: string,
   depthSideM: number,
-  exit: Ne,
+  exitN: number,
+  exitE: number,
   dzOut: number,
   vertical: Ned,
-  push: (h: number, g: Ned) => void,
 ): void {
-  if (depthSideM <= -dzOut) push(-depthSideM, { n: exit.n, e: exit.e, d: 0 });
-  else push(dzOut, vertical);
+  if (depthSideM <= -dzOut) pushZone(out, id, -depthSideM, { n: exitN, e: exitE, d: 0 });
+  else pushZone(out, id, dzOut, vertical);
 }
+
+const STILL: Ned = Object.freeze({ n: 0, e: 0, d: 0 });
 
 function separationBarriers(
   p: Ned,
@@ -223,15 +238,15 @@ function separationBarriers(
   issues: string[],
 ): boolean {
   let stale = false;
-  for (const nb of neighbours) {
+  for (let i = 0; i < neighbours.length; i++) {
+    const nb = neighbours[i];
     const pos = nb?.positionNedM;
     if (!pos || !Number.isFinite(pos.n) || !Number.isFinite(pos.e) || !Number.isFinite(pos.d)) {
       issues.push(`neighbour ${String(nb?.id)} has no valid position and is ignored`);
       continue;
     }
     const vel = nb.velocityNedMS;
-    const v =
-      vel && Number.isFinite(vel.n) && Number.isFinite(vel.e) && Number.isFinite(vel.d) ? vel : { n: 0, e: 0, d: 0 };
+    const v = vel && Number.isFinite(vel.n) && Number.isFinite(vel.e) && Number.isFinite(vel.d) ? vel : STILL;
     // An unknown or impossible age counts as old: stale, and extrapolated over the longest allowed time.
     const ageMs = typeof nb.ageMs === 'number' && nb.ageMs >= 0 ? nb.ageMs : Number.POSITIVE_INFINITY;
     if (ageMs > opts.neighbourStaleMs) stale = true;
@@ -268,12 +283,32 @@ export function barrierGeometry(
 ): BarrierGeometry {
   const barriers: BarrierFunction[] = [];
   const issues: string[] = [];
-  const p: Ne = { n: positionNedM.n, e: positionNedM.e };
+  const stale = barrierGeometryInto(positionNedM, altitudeM, airspace, neighbours, opts, barriers, issues);
+  return { barriers, issues, neighbourStale: stale };
+}
+
+const NO_NEIGHBOURS: readonly Neighbour[] = Object.freeze([]);
+
+/**
+ * barrierGeometry into the caller's lists (appended to; the filter clears and reuses them every tick). Returns
+ * whether some neighbour report is stale.
+ */
+export function barrierGeometryInto(
+  positionNedM: Ned,
+  altitudeM: number,
+  airspace: Airspace | null | undefined,
+  neighbours: readonly Neighbour[] | null | undefined,
+  opts: BarrierGeometryOptions,
+  barriers: BarrierFunction[],
+  issues: string[],
+): boolean {
   if (airspace) {
+    // positionNedM is a Ne too: the horizontal predicates read only n and e.
+    const p: Ne = positionNedM;
     fenceBarriers(p, altitudeM, airspace, barriers, issues);
-    for (const zone of Array.isArray(airspace.noFlyZones) ? airspace.noFlyZones : []) {
-      zoneBarriers(p, altitudeM, zone, barriers, issues);
-    }
+    const zones = airspace.noFlyZones;
+    if (Array.isArray(zones))
+      for (let i = 0; i < zones.length; i++) zoneBarriers(p, altitudeM, zones[i], barriers, issues);
     if (opts.floorActive && Number.isFinite(airspace.altitudeFloorM)) {
       barriers.push({
         kind: 'floor',
@@ -284,6 +319,11 @@ export function barrierGeometry(
       });
     }
   }
-  const stale = separationBarriers(positionNedM, Array.isArray(neighbours) ? neighbours : [], opts, barriers, issues);
-  return { barriers, issues, neighbourStale: stale };
+  return separationBarriers(
+    positionNedM,
+    Array.isArray(neighbours) ? neighbours : NO_NEIGHBOURS,
+    opts,
+    barriers,
+    issues,
+  );
 }

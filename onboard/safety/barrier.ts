@@ -63,16 +63,19 @@ const bySlack = (x: BarrierConstraint, y: BarrierConstraint): number => x.slackM
 
 /**
  * The half-spaces the QP sees: those that can bind, nearest (least slack) first, at most maxBarrierConstraints.
- * Barriers with a non-finite clearance (infinitely far) or gradient are dropped.
+ * Barriers with a non-finite clearance (infinitely far) or gradient are dropped. `out` is emptied and filled (the
+ * filter reuses one list tick to tick).
  */
 export function barrierConstraints(
   barriers: readonly BarrierFunction[],
   velocityNedMS: Ned,
   cfg: BarrierConfig,
+  out: BarrierConstraint[] = [],
 ): BarrierConstraint[] {
   const vMax = maxBoxSpeedMS(cfg);
-  const out: BarrierConstraint[] = [];
-  for (const bf of barriers) {
+  out.length = 0;
+  for (let i = 0; i < barriers.length; i++) {
+    const bf = barriers[i];
     const g = bf.gradient;
     if (!Number.isFinite(bf.clearanceM) || !Number.isFinite(g.n) || !Number.isFinite(g.e) || !Number.isFinite(g.d))
       continue;

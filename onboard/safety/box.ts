@@ -82,7 +82,8 @@ export function limitRate(target: Ned, previous: Ned, dtS: number, limits: RateL
 
 /**
  * The whole box layer. `previous` is the setpoint sent last tick (clamped into the box first, in case the limits
- * changed); `rateLimit` false skips the rate limit (a brake-to-hover fallback is not smoothed).
+ * changed); `rateLimit` false skips the rate limit (a brake-to-hover fallback is not smoothed). Interventions are
+ * appended to `interventions` (the result's list).
  */
 export function applyBox(
   v: Ned,
@@ -90,8 +91,8 @@ export function applyBox(
   dtS: number,
   cfg: SpeedLimits & RateLimits,
   rateLimit: boolean,
+  interventions: Intervention[] = [],
 ): { velocityNedMS: Ned; interventions: Intervention[] } {
-  const interventions: Intervention[] = [];
   let out = limitSpeed(v, cfg, interventions);
   if (rateLimit) out = limitRate(out, limitSpeed(previous, cfg), dtS, cfg, interventions);
   return { velocityNedMS: out, interventions };

@@ -13,10 +13,16 @@
  */
 import type { Ned } from '../../shared/geo/index.js';
 import { type BarrierConstraint, barrierConstraints, filterVelocity, summariseBarriers } from './barrier.js';
-import { type BarrierGeometryOptions, barrierGeometry } from './barrier-geometry.js';
+import {
+  type BarrierFunction,
+  type BarrierGeometryOptions,
+  type BarrierKind,
+  barrierGeometryInto,
+} from './barrier-geometry.js';
 import { applyBox, limitSpeed, withinSpeedLimits } from './box.js';
 import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from './config.js';
 import { RuntimeMonitor } from './monitor.js';
+import type { MonitorInput } from './monitor-rules.js';
 import { type BarrierReport, noStateBarrierReport, type SafetyDecision, survivalDecision } from './safety-decision.js';
 import { applySanity } from './sanity.js';
 import { evaluateShield } from './shield.js';
@@ -34,6 +40,39 @@ import { changeMS, ZERO_NED } from './vec.js';
 export type { BarrierReport, SafetyDecision };
 
 const NO_POLICY: PolicyProposal = { action: null, velocityNedMS: null };
+const NO_CONSTRAINTS: readonly BarrierConstraint[] = Object.freeze([]);
+const NO_ISSUES: readonly string[] = Object.freeze([]);
+const NO_KINDS: readonly BarrierKind[] = Object.freeze([]);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The monitor's input, filled in place every tick (the monitor copies what it keeps). */
+function emptyMonitorInput(): Mutable<MonitorInput> {
+  return {
+    timeUs: 0,
+    armed: false,
+    landed: false,
+    phase: 'ground',
+    emergencyStop: false,
+    operatorClear: false,
+    autopilotHeartbeatAgeMs: Number.NaN,
+    groundLinkUp: false,
+    batteryRemaining01: Number.NaN,
+    batteryVoltageV: Number.NaN,
+    statusAgeMs: Number.NaN,
+    gpsFixOk: false,
+    positionAgeMs: Number.NaN,
+    stateValid: false,
+    policyFault: false,
+    shieldVeto: false,
+    barrierFallback: false,
+    breached: NO_KINDS,
+    nearMiss: NO_KINDS,
+    neighbourStale: false,
+    airspaceIssueCount: 0,
+    interventions: [],
+  };
+}
 
 /** Layer 3's safe hover: hover shaped by the barriers, or plain hover when no barrier can be judged. */
 function safeHover(stateValid: boolean, constraints: readonly BarrierConstraint[], cfg: SafetyConfig): Ned {
@@ -48,6 +87,13 @@ export class SafetyFilter {
   /** The barrier geometry's options with the altitude floor on (cruise) and off, made once. */
   private readonly geometryCruise: BarrierGeometryOptions;
   private readonly geometryOther: BarrierGeometryOptions;
+  /** Per-tick scratch, emptied and refilled every tick; none of it leaves in a decision. */
+  private readonly barriers: BarrierFunction[] = [];
+  private readonly issues: string[] = [];
+  private readonly constraints: BarrierConstraint[] = [];
+  private readonly monitorInput = emptyMonitorInput();
+  /** The tick length advanceTime found (s). */
+  private dtS = 0;
 
   constructor(config: SafetyConfig = DEFAULT_SAFETY_CONFIG) {
     this.config = config;
@@ -82,7 +128,8 @@ export class SafetyFilter {
     }
   }
 
-  private advanceTime(timeUs: unknown): { t: number; dtS: number } {
+  /** The tick's time (us); its length goes to this.dtS. */
+  private advanceTime(timeUs: unknown): number {
     const nominalUs = this.config.nominalTickMs * 1000;
     const last = this.lastTimeUs;
     const given = typeof timeUs === 'number' && Number.isFinite(timeUs) ? timeUs : null;
@@ -90,44 +137,49 @@ export class SafetyFilter {
     const t = last === null ? (given ?? 0) : given !== null && given >= last ? given : last + nominalUs;
     const dtUs = last === null ? nominalUs : Math.min(t - last, this.config.maxTickMs * 1000);
     this.lastTimeUs = t;
-    return { t, dtS: dtUs / 1e6 };
+    this.dtS = dtUs / 1e6;
+    return t;
   }
 
   private step(input: SafetyInput): SafetyDecision {
     const cfg = this.config;
-    const { t, dtS } = this.advanceTime(input.timeUs);
+    const t = this.advanceTime(input.timeUs);
+    const dtS = this.dtS;
     const vehicle = input.vehicle;
     const state = readState(vehicle, cfg.stateExtrapolationMaxMs);
     const previous = this.previousSetpoint ?? limitSpeed(state.velocityNedMS, cfg);
     const interventions: Intervention[] = [];
 
     // 1. Sanity.
-    const sanity = applySanity(input.policy ?? NO_POLICY, previous);
-    for (const iv of sanity.interventions) interventions.push(iv);
+    const sanity = applySanity(input.policy ?? NO_POLICY, previous, interventions);
     // 2. Box (a fault's brake is not rate limited).
-    const box = applyBox(sanity.velocityNedMS, previous, dtS, cfg, !sanity.policyFault);
-    for (const iv of box.interventions) interventions.push(iv);
-    let v = box.velocityNedMS;
+    let v = applyBox(sanity.velocityNedMS, previous, dtS, cfg, !sanity.policyFault, interventions).velocityNedMS;
 
     // 3. Barriers.
-    let constraints: BarrierConstraint[] = [];
+    let constraints: readonly BarrierConstraint[] = NO_CONSTRAINTS;
     let barrier: BarrierReport;
     if (state.valid) {
-      const geometry = barrierGeometry(
+      const barriers = this.barriers;
+      const issues = this.issues;
+      barriers.length = 0;
+      issues.length = 0;
+      const neighbourStale = barrierGeometryInto(
         state.positionNedM,
         state.altitudeM,
         input.airspace,
         input.neighbours,
         input.phase === 'cruise' ? this.geometryCruise : this.geometryOther,
+        barriers,
+        issues,
       );
-      constraints = barrierConstraints(geometry.barriers, state.velocityNedMS, cfg);
+      constraints = barrierConstraints(barriers, state.velocityNedMS, cfg, this.constraints);
       const r = filterVelocity(v, constraints, cfg);
       if (r.status !== 'clear') {
         const reason = r.status === 'projected' ? 'barrier_projection' : 'barrier_fallback';
         interventions.push({ layer: 'barrier', reason, magnitudeMS: changeMS(v, r.velocityNedMS) });
       }
       v = r.velocityNedMS;
-      const summary = summariseBarriers(geometry.barriers, cfg);
+      const summary = summariseBarriers(barriers, cfg);
       barrier = {
         clearanceM: summary.clearanceM,
         breached: summary.breached,
@@ -135,8 +187,8 @@ export class SafetyFilter {
         status: r.status,
         constraintCount: constraints.length,
         qpIterations: r.qpIterations,
-        issues: geometry.issues,
-        neighbourStale: geometry.neighbourStale,
+        issues: issues.length === 0 ? NO_ISSUES : issues.slice(),
+        neighbourStale,
       };
     } else {
       // Without a position no barrier can be judged: brake to hover.
@@ -156,30 +208,30 @@ export class SafetyFilter {
     }
 
     // 5. Monitor.
-    const monitor = this.monitor.update({
-      timeUs: t,
-      armed: vehicle?.armed === true,
-      landed: vehicle?.landed === true,
-      phase: input.phase,
-      emergencyStop: input.emergencyStop === true,
-      operatorClear: input.operatorClear === true,
-      autopilotHeartbeatAgeMs: Number(input.link?.autopilotHeartbeatAgeMs),
-      groundLinkUp: input.link?.groundLinkUp === true,
-      batteryRemaining01: Number(vehicle?.batteryRemaining01),
-      batteryVoltageV: Number(vehicle?.batteryVoltageV),
-      statusAgeMs: Number(vehicle?.statusAgeMs),
-      gpsFixOk: vehicle?.gpsFixOk === true,
-      positionAgeMs: Number(vehicle?.positionAgeMs),
-      stateValid: state.valid && state.velocityValid,
-      policyFault: sanity.policyFault,
-      shieldVeto: shield.veto,
-      barrierFallback: barrier.status === 'fallback',
-      breached: barrier.breached,
-      nearMiss: barrier.nearMiss,
-      neighbourStale: barrier.neighbourStale,
-      airspaceIssueCount: barrier.issues.length,
-      interventions,
-    });
+    const m = this.monitorInput;
+    m.timeUs = t;
+    m.armed = vehicle?.armed === true;
+    m.landed = vehicle?.landed === true;
+    m.phase = input.phase;
+    m.emergencyStop = input.emergencyStop === true;
+    m.operatorClear = input.operatorClear === true;
+    m.autopilotHeartbeatAgeMs = Number(input.link?.autopilotHeartbeatAgeMs);
+    m.groundLinkUp = input.link?.groundLinkUp === true;
+    m.batteryRemaining01 = Number(vehicle?.batteryRemaining01);
+    m.batteryVoltageV = Number(vehicle?.batteryVoltageV);
+    m.statusAgeMs = Number(vehicle?.statusAgeMs);
+    m.gpsFixOk = vehicle?.gpsFixOk === true;
+    m.positionAgeMs = Number(vehicle?.positionAgeMs);
+    m.stateValid = state.valid && state.velocityValid;
+    m.policyFault = sanity.policyFault;
+    m.shieldVeto = shield.veto;
+    m.barrierFallback = barrier.status === 'fallback';
+    m.breached = barrier.breached;
+    m.nearMiss = barrier.nearMiss;
+    m.neighbourStale = barrier.neighbourStale;
+    m.airspaceIssueCount = barrier.issues.length;
+    m.interventions = interventions;
+    const monitor = this.monitor.update(m);
     if (actionSeverity(monitor.action) >= actionSeverity('hold')) {
       const target =
         monitor.action === 'land'

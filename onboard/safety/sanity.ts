@@ -37,10 +37,13 @@ function faultReasonOf(policy: PolicyProposal): InterventionReason | null {
 
 /**
  * Check the policy's output. `previousSetpointNedMS` only sizes the intervention when the proposal itself is not a
- * number (how big a change the brake is).
+ * number (how big a change the brake is). Interventions are appended to `interventions` (the result's list).
  */
-export function applySanity(policy: PolicyProposal, previousSetpointNedMS: Ned): SanityResult {
-  const interventions: Intervention[] = [];
+export function applySanity(
+  policy: PolicyProposal,
+  previousSetpointNedMS: Ned,
+  interventions: Intervention[] = [],
+): SanityResult {
   let yawRad: number | null = null;
   const yaw = policy.yawRad;
   if (typeof yaw === 'number') {
