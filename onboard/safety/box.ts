@@ -31,27 +31,27 @@ export function withinSpeedLimits(v: Ned, limits: SpeedLimits): boolean {
   );
 }
 
-/** Clamp a setpoint into the speed limits; a non-finite one becomes hover. Reports each limit that bit. */
-export function limitSpeed(v: Ned, limits: SpeedLimits, out: Intervention[] = []): Ned {
+/** Clamp a setpoint into the speed limits; a non-finite one becomes hover. Reports each limit that bit to `out`. */
+export function limitSpeed(v: Ned, limits: SpeedLimits, out?: Intervention[]): Ned {
   if (!isFiniteNed(v)) return ZERO_NED;
   const axis = limits.maxAxisSpeedMS;
   let n = clamp(v.n, -axis, axis);
   let e = clamp(v.e, -axis, axis);
   if (n !== v.n || e !== v.e)
-    out.push({ layer: 'box', reason: 'axis_speed_limit', magnitudeMS: cap(Math.hypot(n - v.n, e - v.e)) });
+    out?.push({ layer: 'box', reason: 'axis_speed_limit', magnitudeMS: cap(Math.hypot(n - v.n, e - v.e)) });
   const h = Math.hypot(n, e);
   if (h > limits.maxHorizontalSpeedMS) {
     const k = limits.maxHorizontalSpeedMS / h;
-    out.push({ layer: 'box', reason: 'horizontal_speed_limit', magnitudeMS: cap(h - limits.maxHorizontalSpeedMS) });
+    out?.push({ layer: 'box', reason: 'horizontal_speed_limit', magnitudeMS: cap(h - limits.maxHorizontalSpeedMS) });
     n *= k;
     e *= k;
   }
   let d = v.d;
   if (d < -limits.maxClimbSpeedMS) {
-    out.push({ layer: 'box', reason: 'climb_speed_limit', magnitudeMS: cap(-limits.maxClimbSpeedMS - d) });
+    out?.push({ layer: 'box', reason: 'climb_speed_limit', magnitudeMS: cap(-limits.maxClimbSpeedMS - d) });
     d = -limits.maxClimbSpeedMS;
   } else if (d > limits.maxDescentSpeedMS) {
-    out.push({ layer: 'box', reason: 'descent_speed_limit', magnitudeMS: cap(d - limits.maxDescentSpeedMS) });
+    out?.push({ layer: 'box', reason: 'descent_speed_limit', magnitudeMS: cap(d - limits.maxDescentSpeedMS) });
     d = limits.maxDescentSpeedMS;
   }
   return { n, e, d };
@@ -62,7 +62,7 @@ export function limitSpeed(v: Ned, limits: SpeedLimits, out: Intervention[] = []
  * apart. Both ends inside the speed box keeps the result inside it (the box is horizontal set x vertical interval,
  * each convex, and each part moves along its own segment).
  */
-export function limitRate(target: Ned, previous: Ned, dtS: number, limits: RateLimits, out: Intervention[] = []): Ned {
+export function limitRate(target: Ned, previous: Ned, dtS: number, limits: RateLimits, out?: Intervention[]): Ned {
   const maxH = limits.maxHorizontalAccelMS2 * dtS;
   const maxV = limits.maxVerticalAccelMS2 * dtS;
   let dn = target.n - previous.n;
@@ -76,7 +76,7 @@ export function limitRate(target: Ned, previous: Ned, dtS: number, limits: RateL
   const dd = clamp(target.d - previous.d, -maxV, maxV);
   const result = { n: previous.n + dn, e: previous.e + de, d: previous.d + dd };
   const change = distNed(result, target);
-  if (change > 0) out.push({ layer: 'box', reason: 'rate_limit', magnitudeMS: cap(change) });
+  if (change > 0) out?.push({ layer: 'box', reason: 'rate_limit', magnitudeMS: cap(change) });
   return result;
 }
 
