@@ -41,6 +41,9 @@ import { buildWebServer, generateToken, type WebServer } from './web/index.js';
 import { DashboardStream } from './web/stream.js';
 import { publishFleetEstop, stationStreamSource } from './web/stream-source.js';
 
+/** How far back a restarted station looks for stored events a drone may replay (its queue outlives an outage). */
+const EVENT_REPLAY_WINDOW_MS = 24 * 3600 * 1000;
+
 export interface StartStationOptions {
   readonly logger?: Logger;
   /** Unix ms now; all stages take time from here. */
@@ -272,13 +275,18 @@ export async function startStation(config: StationConfig, options: StartStationO
       }, 100);
     };
 
+    // Events stored before a restart are repeats when the drones replay them (their store-and-forward queues).
+    const sequences = new SequenceTracker();
+    for (const s of await store.latestEventSeqs(clock() - EVENT_REPLAY_WINDOW_MS)) {
+      sequences.restore(s.droneId, s.sessionId, 'events', s.seq);
+    }
     const handlers = stationHandlers({
       registry,
       dispatcher,
       monitoring,
       experience,
       events: store,
-      sequences: new SequenceTracker(),
+      sequences,
       drops,
       latency,
       tasks,

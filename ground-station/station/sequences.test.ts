@@ -26,4 +26,14 @@ describe('SequenceTracker', () => {
     t.forget('d1');
     expect(t.accept('d1', 's1', 'events', 4)).toEqual({ kind: 'new', missed: 3 });
   });
+
+  it('takes what a restarted station restored as seen: a replay is a repeat, the next seq is news', () => {
+    const t = new SequenceTracker();
+    t.restore('d1', 's1', 'events', 5);
+    expect(t.accept('d1', 's1', 'events', 3)).toEqual({ kind: 'repeat' });
+    expect(t.accept('d1', 's1', 'events', 5)).toEqual({ kind: 'repeat' });
+    expect(t.accept('d1', 's1', 'events', 6)).toEqual({ kind: 'new', missed: 0 });
+    // Metrics of the same session are not stored, so they start afresh.
+    expect(t.accept('d1', 's1', 'metrics', 1)).toEqual({ kind: 'new', missed: 0 });
+  });
 });

@@ -44,6 +44,14 @@ export class SequenceTracker {
     return { kind: 'new', missed };
   }
 
+  /**
+   * Take `seq` as already seen for (drone, session, channel), as a restarted station does with what it stored: a
+   * replay of the drone's queue then counts as repeats, not news. Sessions restored later count as more recent.
+   */
+  restore(droneId: string, sessionId: string, channel: SequencedChannel, seq: number): void {
+    this.accept(droneId, sessionId, channel, seq);
+  }
+
   /** Forget a drone (removed from the fleet). */
   forget(droneId: string): void {
     this.drones.delete(droneId);

@@ -46,6 +46,7 @@ import {
   droneEventToRow,
   droneToRow,
   EXPERIENCE_COLUMNS,
+  latestSeqOf,
   ORDER_COLUMNS,
   orderToRow,
   patchColumns,
@@ -378,6 +379,15 @@ export class PostgresStore implements StationStore {
       droneEventToRow(e),
     );
     return result.rowCount === 1;
+  }
+
+  async latestEventSeqs(sinceMs: number): Promise<{ droneId: string; sessionId: string; seq: number }[]> {
+    const { rows } = await this.pool.query(
+      `SELECT drone_id, session_id, MAX(seq) AS seq, MAX(received_at_ms) AS last_ms FROM drone_events
+         WHERE received_at_ms >= $1 GROUP BY drone_id, session_id ORDER BY last_ms, drone_id, session_id`,
+      [sinceMs],
+    );
+    return rows.map(latestSeqOf);
   }
 
   async listDroneEvents(query: DroneEventQuery): Promise<StoredDroneEvent[]> {

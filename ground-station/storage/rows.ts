@@ -246,6 +246,10 @@ export function droneEventToRow(e: DroneEventRecord): unknown[] {
   return [e.droneId, e.sessionId, e.seq, e.timeMs, e.receivedAtMs, e.kind, JSON.stringify(e.payload ?? null)];
 }
 
+export function latestSeqOf(r: Row): { droneId: string; sessionId: string; seq: number } {
+  return { droneId: String(r.drone_id), sessionId: String(r.session_id), seq: num(r.seq) };
+}
+
 export function rowToDroneEvent(r: Row): StoredDroneEvent {
   return {
     rowId: num(r.row_id),

@@ -45,6 +45,7 @@ import {
   droneEventToRow,
   droneToRow,
   EXPERIENCE_COLUMNS,
+  latestSeqOf,
   ORDER_COLUMNS,
   orderToRow,
   patchColumns,
@@ -293,6 +294,16 @@ export class SqliteStore implements StationStore {
       )
       .run(...droneEventToRow(e));
     return info.changes === 1;
+  }
+
+  async latestEventSeqs(sinceMs: number): Promise<{ droneId: string; sessionId: string; seq: number }[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT drone_id, session_id, MAX(seq) AS seq, MAX(received_at_ms) AS last_ms FROM drone_events
+         WHERE received_at_ms >= ? GROUP BY drone_id, session_id ORDER BY last_ms, drone_id, session_id`,
+      )
+      .all(sinceMs) as Row[];
+    return rows.map(latestSeqOf);
   }
 
   async listDroneEvents(query: DroneEventQuery): Promise<StoredDroneEvent[]> {

@@ -252,6 +252,13 @@ for (const backend of storeBackends()) {
       expect((await store.listDroneEvents({ droneId: 'd1', sessionId: 's2' })).map((e) => e.seq)).toEqual([1]);
       const page = await store.listDroneEvents({ droneId: 'd1', afterRowId: d1[0].rowId, limit: 1 });
       expect(page.map((e) => [e.sessionId, e.seq])).toEqual([['s1', 2]]);
+      // The highest seq per (drone, session), least recently received first; older sessions left out by time.
+      expect(await store.latestEventSeqs(0)).toEqual([
+        { droneId: 'd1', sessionId: 's2', seq: 1 },
+        { droneId: 'd2', sessionId: 's1', seq: 1 },
+        { droneId: 'd1', sessionId: 's1', seq: 2 },
+      ]);
+      expect(await store.latestEventSeqs(1_700_000_000_402)).toEqual([{ droneId: 'd1', sessionId: 's1', seq: 2 }]);
       expect(await store.listDroneEvents({ droneId: 'nobody' })).toEqual([]);
     });
   });

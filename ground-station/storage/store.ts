@@ -80,6 +80,11 @@ export interface StationStore extends RolloutStore, PolicyStore {
   insertDroneEvent(event: DroneEventRecord): Promise<boolean>;
   /** One drone's events (optionally one session's), oldest first. */
   listDroneEvents(query: DroneEventQuery): Promise<StoredDroneEvent[]>;
+  /**
+   * The highest stored event seq per (drone, session) among events received at or after `sinceMs`, least recently
+   * received session first: a restarted station takes replayed events at or below it as repeats.
+   */
+  latestEventSeqs(sinceMs: number): Promise<{ droneId: string; sessionId: string; seq: number }[]>;
 
   /** Migrations applied, oldest first (for diagnostics and tests). */
   appliedMigrations(): Promise<{ version: number; name: string }[]>;
