@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
-import { type Station, startStation } from '../station.js';
+import { type StationHandle as Station, startStation } from '../station.js';
 import { FakeDrone, startTestStation, type TestStation, waitFor } from '../test-support.js';
 
 describe('station restart and replayed events', () => {
