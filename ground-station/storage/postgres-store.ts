@@ -6,13 +6,7 @@
 import pg from 'pg';
 import { AerieError } from '../../shared/errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
-import {
-  type PolicyQuery,
-  type PolicyRecord,
-  type PolicyStore,
-  type PolicyTransitionRecord,
-  postgresPolicyStore,
-} from './policy-store.js';
+import { type PolicyStore, postgresPolicyStore } from './policy-store.js';
 import {
   COMMAND_RESULTS,
   type CommandRecord,
@@ -31,13 +25,7 @@ import {
   type StoredDroneEvent,
   type StoredExperienceBatch,
 } from './records.js';
-import {
-  postgresRolloutStore,
-  type RolloutQuery,
-  type RolloutRecord,
-  type RolloutStore,
-  type RolloutTransitionRecord,
-} from './rollout-store.js';
+import { postgresRolloutStore, type RolloutStore } from './rollout-store.js';
 import {
   COMMAND_COLUMNS,
   commandToRow,
@@ -66,6 +54,7 @@ import {
   MAX_ORDER_LIMIT,
   type StationStore,
 } from './store.js';
+import { SubStores } from './sub-stores.js';
 
 type Row = Record<string, unknown>;
 const params = (n: number, from = 1): string => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
@@ -98,12 +87,13 @@ export function redactUrl(url: string): string {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-export class PostgresStore implements StationStore {
+export class PostgresStore extends SubStores implements StationStore {
   readonly kind = 'postgres' as const;
   readonly where: string;
   private readonly pool: pg.Pool;
 
   private constructor(pool: pg.Pool, where: string) {
+    super();
     this.pool = pool;
     this.where = where;
   }
@@ -407,48 +397,15 @@ export class PostgresStore implements StationStore {
   }
 
   private rolloutSql?: RolloutStore;
-  private get rollouts(): RolloutStore {
+  protected get rollouts(): RolloutStore {
     this.rolloutSql ??= postgresRolloutStore(this.pool);
     return this.rolloutSql;
   }
-  saveRollout(r: RolloutRecord): Promise<void> {
-    return this.rollouts.saveRollout(r);
-  }
-  getRollout(id: string): Promise<RolloutRecord | null> {
-    return this.rollouts.getRollout(id);
-  }
-  listRollouts(query?: RolloutQuery): Promise<RolloutRecord[]> {
-    return this.rollouts.listRollouts(query);
-  }
-  appendRolloutTransitions(ts: readonly RolloutTransitionRecord[]): Promise<void> {
-    return this.rollouts.appendRolloutTransitions(ts);
-  }
-  listRolloutTransitions(rolloutId: string): Promise<RolloutTransitionRecord[]> {
-    return this.rollouts.listRolloutTransitions(rolloutId);
-  }
 
   private policySql?: PolicyStore;
-  private get policies(): PolicyStore {
+  protected get policies(): PolicyStore {
     this.policySql ??= postgresPolicyStore(this.pool);
     return this.policySql;
-  }
-  insertPolicy(p: PolicyRecord, bundle: Uint8Array): Promise<boolean> {
-    return this.policies.insertPolicy(p, bundle);
-  }
-  getPolicy(version: string): Promise<PolicyRecord | null> {
-    return this.policies.getPolicy(version);
-  }
-  listPolicies(query?: PolicyQuery): Promise<PolicyRecord[]> {
-    return this.policies.listPolicies(query);
-  }
-  getPolicyBundle(version: string): Promise<Buffer | null> {
-    return this.policies.getPolicyBundle(version);
-  }
-  movePolicy(version: string, from: string, to: string, atMs: number, reason: string): Promise<boolean> {
-    return this.policies.movePolicy(version, from, to, atMs, reason);
-  }
-  listPolicyTransitions(version: string): Promise<PolicyTransitionRecord[]> {
-    return this.policies.listPolicyTransitions(version);
   }
 
   /** Drop a schema and everything in it (test teardown). */

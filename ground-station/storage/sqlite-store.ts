@@ -5,13 +5,7 @@
 import Database from 'better-sqlite3';
 import { AerieError } from '../../shared/errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
-import {
-  type PolicyQuery,
-  type PolicyRecord,
-  type PolicyStore,
-  type PolicyTransitionRecord,
-  sqlitePolicyStore,
-} from './policy-store.js';
+import { type PolicyStore, sqlitePolicyStore } from './policy-store.js';
 import {
   COMMAND_RESULTS,
   type CommandRecord,
@@ -30,13 +24,7 @@ import {
   type StoredDroneEvent,
   type StoredExperienceBatch,
 } from './records.js';
-import {
-  type RolloutQuery,
-  type RolloutRecord,
-  type RolloutStore,
-  type RolloutTransitionRecord,
-  sqliteRolloutStore,
-} from './rollout-store.js';
+import { type RolloutStore, sqliteRolloutStore } from './rollout-store.js';
 import {
   COMMAND_COLUMNS,
   commandToRow,
@@ -65,16 +53,18 @@ import {
   MAX_ORDER_LIMIT,
   type StationStore,
 } from './store.js';
+import { SubStores } from './sub-stores.js';
 
 type Row = Record<string, unknown>;
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
-export class SqliteStore implements StationStore {
+export class SqliteStore extends SubStores implements StationStore {
   readonly kind = 'sqlite' as const;
   readonly where: string;
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database, where: string) {
+    super();
     this.db = db;
     this.where = where;
   }
@@ -321,48 +311,15 @@ export class SqliteStore implements StationStore {
   }
 
   private rolloutSql?: RolloutStore;
-  private get rollouts(): RolloutStore {
+  protected get rollouts(): RolloutStore {
     this.rolloutSql ??= sqliteRolloutStore(this.db);
     return this.rolloutSql;
   }
-  saveRollout(r: RolloutRecord): Promise<void> {
-    return this.rollouts.saveRollout(r);
-  }
-  getRollout(id: string): Promise<RolloutRecord | null> {
-    return this.rollouts.getRollout(id);
-  }
-  listRollouts(query?: RolloutQuery): Promise<RolloutRecord[]> {
-    return this.rollouts.listRollouts(query);
-  }
-  appendRolloutTransitions(ts: readonly RolloutTransitionRecord[]): Promise<void> {
-    return this.rollouts.appendRolloutTransitions(ts);
-  }
-  listRolloutTransitions(rolloutId: string): Promise<RolloutTransitionRecord[]> {
-    return this.rollouts.listRolloutTransitions(rolloutId);
-  }
 
   private policySql?: PolicyStore;
-  private get policies(): PolicyStore {
+  protected get policies(): PolicyStore {
     this.policySql ??= sqlitePolicyStore(this.db);
     return this.policySql;
-  }
-  insertPolicy(p: PolicyRecord, bundle: Uint8Array): Promise<boolean> {
-    return this.policies.insertPolicy(p, bundle);
-  }
-  getPolicy(version: string): Promise<PolicyRecord | null> {
-    return this.policies.getPolicy(version);
-  }
-  listPolicies(query?: PolicyQuery): Promise<PolicyRecord[]> {
-    return this.policies.listPolicies(query);
-  }
-  getPolicyBundle(version: string): Promise<Buffer | null> {
-    return this.policies.getPolicyBundle(version);
-  }
-  movePolicy(version: string, from: string, to: string, atMs: number, reason: string): Promise<boolean> {
-    return this.policies.movePolicy(version, from, to, atMs, reason);
-  }
-  listPolicyTransitions(version: string): Promise<PolicyTransitionRecord[]> {
-    return this.policies.listPolicyTransitions(version);
   }
 
   async close(): Promise<void> {
