@@ -40,6 +40,38 @@ export interface MonitorInput {
 }
 
 /** The inputs plus what the monitor keeps between ticks. */
+const NO_KINDS: readonly BarrierKind[] = Object.freeze([]);
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A monitor input with nothing known yet, for filling in place every tick (the monitor copies what it keeps). */
+export function emptyMonitorInput(): Mutable<MonitorInput> {
+  return {
+    timeUs: 0,
+    armed: false,
+    landed: false,
+    phase: 'ground',
+    emergencyStop: false,
+    operatorClear: false,
+    autopilotHeartbeatAgeMs: Number.NaN,
+    groundLinkUp: false,
+    batteryRemaining01: Number.NaN,
+    batteryVoltageV: Number.NaN,
+    statusAgeMs: Number.NaN,
+    gpsFixOk: false,
+    positionAgeMs: Number.NaN,
+    stateValid: false,
+    policyFault: false,
+    shieldVeto: false,
+    barrierFallback: false,
+    breached: NO_KINDS,
+    nearMiss: NO_KINDS,
+    neighbourStale: false,
+    airspaceIssueCount: 0,
+    interventions: [],
+  };
+}
+
 export interface MonitorView extends MonitorInput {
   readonly airborne: boolean;
   readonly policyFaultStreak: number;

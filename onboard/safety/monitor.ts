@@ -7,10 +7,12 @@
 import { BARRIER_KINDS, type BarrierKind } from './barrier-geometry.js';
 import type { SafetyConfig } from './config.js';
 import {
+  emptyMonitorInput,
   type MonitorInput,
   type MonitorRule,
   type MonitorRuleName,
   type MonitorView,
+  type Mutable,
   monitorRules,
 } from './monitor-rules.js';
 import { SlidingWindow, type WindowStats } from './monitor-window.js';
@@ -63,37 +65,13 @@ interface RuleState {
 const maxAction = (a: MonitorAction, b: MonitorAction): MonitorAction =>
   actionSeverity(a) >= actionSeverity(b) ? a : b;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 const NO_RULES: readonly MonitorRuleName[] = Object.freeze([]);
-const NO_KINDS: readonly BarrierKind[] = Object.freeze([]);
 const SEVERITIES = MONITOR_ACTIONS.length;
 
 /** The view the rules read, filled in place every tick (rules read it during update and keep nothing). */
 function emptyView(windowMs: number): Mutable<MonitorView> {
   return {
-    timeUs: 0,
-    armed: false,
-    landed: false,
-    phase: 'ground',
-    emergencyStop: false,
-    operatorClear: false,
-    autopilotHeartbeatAgeMs: Number.NaN,
-    groundLinkUp: false,
-    batteryRemaining01: Number.NaN,
-    batteryVoltageV: Number.NaN,
-    statusAgeMs: Number.NaN,
-    gpsFixOk: false,
-    positionAgeMs: Number.NaN,
-    stateValid: false,
-    policyFault: false,
-    shieldVeto: false,
-    barrierFallback: false,
-    breached: NO_KINDS,
-    nearMiss: NO_KINDS,
-    neighbourStale: false,
-    airspaceIssueCount: 0,
-    interventions: [],
+    ...emptyMonitorInput(),
     airborne: false,
     policyFaultStreak: 0,
     shieldVetoStreak: 0,

@@ -13,16 +13,11 @@
  */
 import type { Ned } from '../../shared/geo/index.js';
 import { type BarrierConstraint, barrierConstraints, filterVelocity, summariseBarriers } from './barrier.js';
-import {
-  type BarrierFunction,
-  type BarrierGeometryOptions,
-  type BarrierKind,
-  barrierGeometryInto,
-} from './barrier-geometry.js';
+import { type BarrierFunction, type BarrierGeometryOptions, barrierGeometryInto } from './barrier-geometry.js';
 import { applyBox, limitSpeed, withinSpeedLimits } from './box.js';
 import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from './config.js';
 import { RuntimeMonitor } from './monitor.js';
-import type { MonitorInput } from './monitor-rules.js';
+import { emptyMonitorInput } from './monitor-rules.js';
 import { type BarrierReport, noStateBarrierReport, type SafetyDecision, survivalDecision } from './safety-decision.js';
 import { applySanity } from './sanity.js';
 import { evaluateShield } from './shield.js';
@@ -42,37 +37,6 @@ export type { BarrierReport, SafetyDecision };
 const NO_POLICY: PolicyProposal = { action: null, velocityNedMS: null };
 const NO_CONSTRAINTS: readonly BarrierConstraint[] = Object.freeze([]);
 const NO_ISSUES: readonly string[] = Object.freeze([]);
-const NO_KINDS: readonly BarrierKind[] = Object.freeze([]);
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** The monitor's input, filled in place every tick (the monitor copies what it keeps). */
-function emptyMonitorInput(): Mutable<MonitorInput> {
-  return {
-    timeUs: 0,
-    armed: false,
-    landed: false,
-    phase: 'ground',
-    emergencyStop: false,
-    operatorClear: false,
-    autopilotHeartbeatAgeMs: Number.NaN,
-    groundLinkUp: false,
-    batteryRemaining01: Number.NaN,
-    batteryVoltageV: Number.NaN,
-    statusAgeMs: Number.NaN,
-    gpsFixOk: false,
-    positionAgeMs: Number.NaN,
-    stateValid: false,
-    policyFault: false,
-    shieldVeto: false,
-    barrierFallback: false,
-    breached: NO_KINDS,
-    nearMiss: NO_KINDS,
-    neighbourStale: false,
-    airspaceIssueCount: 0,
-    interventions: [],
-  };
-}
 
 /** Layer 3's safe hover: hover shaped by the barriers, or plain hover when no barrier can be judged. */
 function safeHover(stateValid: boolean, constraints: readonly BarrierConstraint[], cfg: SafetyConfig): Ned {
