@@ -108,7 +108,13 @@ export function vectorisedSection(options: VectorisedEvalOptions): EvaluationSec
       });
       const filter = options.safety === 'apply' ? new OnboardSafetyFilter(n, safetyConfig) : null;
       // The env's own box layer stays off: with 'apply' the onboard filter has it, with 'off' the raw policy flies.
-      const envConfig = { ...options.env, barrierProbe: options.safety !== 'off', rateLimit: false };
+      // Evaluation probes with the filter's own margins (probeExtraMarginM is a training device).
+      const envConfig = {
+        ...options.env,
+        barrierProbe: options.safety !== 'off',
+        rateLimit: false,
+        probeExtraMarginM: 0,
+      };
       const env = new DeliveryEnv(n, envConfig, options.seed, {
         autoReset: false,
         setpointFilter: filter,

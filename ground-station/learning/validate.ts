@@ -27,7 +27,9 @@ export interface ValidationResult {
 
 /** Fly `episodes` deliveries of scenario seed `seed` with the agent's mean policy at the env's control step. */
 export function validatePolicy(agent: Agent, env: EnvConfig, episodes: number, seed: number): ValidationResult {
-  const sim = new DeliveryEnv(episodes, { ...env, rateLimit: true, barrierProbe: true }, seed, { autoReset: false });
+  const sim = new DeliveryEnv(episodes, { ...env, rateLimit: true, barrierProbe: true, probeExtraMarginM: 0 }, seed, {
+    autoReset: false,
+  });
   const obs = new Float32Array(episodes * OBSERVATION_SIZE);
   const finished: EpisodeSummary[] = [];
   let ticks = 0;

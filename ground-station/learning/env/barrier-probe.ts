@@ -30,6 +30,20 @@ export function envSafetyConfig(cfg: EnvConfig, overrides: Record<string, unknow
   });
 }
 
+/**
+ * The probe's configuration for training: the filter's horizontal margins (zones, fence, separation) widened by
+ * `extraM`. The vertical margin stays: the cruise altitude band starts at the floor's margin.
+ */
+export function widenedProbeConfig(safety: SafetyConfig, extraM: number): SafetyConfig {
+  if (extraM <= 0) return safety;
+  return parseSafetyConfig({
+    ...safety,
+    zoneMarginM: safety.zoneMarginM + extraM,
+    fenceMarginM: safety.fenceMarginM + extraM,
+    separationMarginM: safety.separationMarginM + extraM,
+  });
+}
+
 export class BarrierProbe {
   readonly config: SafetyConfig;
   readonly #options;

@@ -22,7 +22,7 @@ import {
   type VelocityNedTuple,
 } from '../../../shared/policy/index.js';
 import { createRng, type Rng } from '../../../shared/random/index.js';
-import { BarrierProbe, envSafetyConfig } from './barrier-probe.js';
+import { BarrierProbe, envSafetyConfig, widenedProbeConfig } from './barrier-probe.js';
 import type { EnvConfig } from './env-config.js';
 import { BREACH_KINDS, type BreachKind, EnvState, MAX_NEIGHBOURS, MAX_ZONES, typedArraysOf } from './env-state.js';
 import { beginLeg, goalDistanceM, sampleEpisode, sampleNeighbours, setGoal } from './scenario.js';
@@ -151,7 +151,7 @@ export class DeliveryEnv {
     this.#autoReset = options.autoReset ?? true;
     this.#filter = options.setpointFilter ?? null;
     this.#safety = envSafetyConfig(config);
-    this.#probe = new BarrierProbe(this.#safety);
+    this.#probe = new BarrierProbe(widenedProbeConfig(this.#safety, config.probeExtraMarginM));
     this.#views = Array.from({ length: count }, createViews);
     this.#input = {
       positionNedM: this.#pos,

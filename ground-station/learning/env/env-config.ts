@@ -194,6 +194,17 @@ export const ENV_CONFIG_SCHEMA = declareConfig({
     max: 100,
     doc: 'Cost of a tick where the safety filter barrier layer would change the setpoint.',
   },
+  probeExtraMarginM: {
+    type: 'number',
+    default: 0,
+    unit: 'm',
+    min: 0,
+    max: 50,
+    doc:
+      "Training only: the cost's barrier probe keeps this much more than the filter's zone, fence and separation " +
+      'margins, so a policy trained to avoid the cost stays clear of where the onboard filter would act. ' +
+      "Evaluation probes with the filter's own margins.",
+  },
   barrierProbe: {
     type: 'boolean',
     default: true,
