@@ -13,7 +13,14 @@ import { BARRIER_KINDS, type BarrierFunction, type BarrierKind } from './barrier
 import { allowedClosingSpeedMS, type BarrierShape } from './barrier-shape.js';
 import { limitSpeed, type SpeedLimits, withinSpeedLimits } from './box.js';
 import type { SafetyConfig } from './config.js';
-import { type HalfSpace3, maxViolation, projectOntoHalfSpaceSets, QP_FEASIBILITY_TOLERANCE } from './qp.js';
+import {
+  type HalfSpace3,
+  maxViolation3,
+  newQpSolution,
+  projectInto,
+  QP_FEASIBILITY_TOLERANCE,
+  type QpSolution,
+} from './qp.js';
 
 /** A barrier as a half-space on the velocity setpoint: (n, e, d) . v >= b. */
 export interface BarrierConstraint extends HalfSpace3 {
@@ -59,21 +66,25 @@ export function maxBoxSpeedMS(limits: SpeedLimits): number {
   return Math.hypot(h, Math.max(limits.maxClimbSpeedMS, limits.maxDescentSpeedMS));
 }
 
-const bySlack = (x: BarrierConstraint, y: BarrierConstraint): number => x.slackM - y.slackM;
+type MutableConstraint = { -readonly [K in keyof BarrierConstraint]: BarrierConstraint[K] };
 
 /**
  * The half-spaces the QP sees: those that can bind, nearest (least slack) first, at most maxBarrierConstraints.
  * Barriers with a non-finite clearance (infinitely far) or gradient are dropped. `out` is emptied and filled (the
- * filter reuses one list tick to tick).
+ * filter reuses one list tick to tick). With `pool` the records are the pool's, rewritten (the filter's: its
+ * constraints never leave the tick); without, new ones.
  */
 export function barrierConstraints(
   barriers: readonly BarrierFunction[],
   velocityNedMS: Ned,
   cfg: BarrierConfig,
   out: BarrierConstraint[] = [],
+  pool?: BarrierConstraint[],
 ): BarrierConstraint[] {
   const vMax = maxBoxSpeedMS(cfg);
-  out.length = 0;
+  // Emptied by popping: setting length 0 would drop the list's storage and make the next push allocate it again.
+  while (out.length > 0) out.pop();
+  let used = 0;
   for (let i = 0; i < barriers.length; i++) {
     const bf = barriers[i];
     const g = bf.gradient;
@@ -87,11 +98,42 @@ export function barrierConstraints(
     const excessMS = Math.max(0, closingNowMS - allowedMS);
     const b = bf.closingMS - allowedMS + cfg.barrierVelocityGain * excessMS;
     if (!(b > -vMax)) continue;
-    out.push({ n: g.n, e: g.e, d: g.d, b, kind: bf.kind, sourceId: bf.sourceId, clearanceM: bf.clearanceM, slackM });
+    if (pool === undefined) {
+      out.push({ n: g.n, e: g.e, d: g.d, b, kind: bf.kind, sourceId: bf.sourceId, clearanceM: bf.clearanceM, slackM });
+      continue;
+    }
+    if (used === pool.length)
+      pool.push({ n: 0, e: 0, d: 0, b: 0, kind: bf.kind, sourceId: bf.sourceId, clearanceM: 0, slackM: 0 });
+    const c = pool[used++] as MutableConstraint;
+    c.n = g.n;
+    c.e = g.e;
+    c.d = g.d;
+    c.b = b;
+    c.kind = bf.kind;
+    c.sourceId = bf.sourceId;
+    c.clearanceM = bf.clearanceM;
+    c.slackM = slackM;
+    out.push(c);
   }
-  out.sort(bySlack);
+  sortBySlack(out);
   if (out.length > cfg.maxBarrierConstraints) out.length = cfg.maxBarrierConstraints;
   return out;
+}
+
+/**
+ * Least slack first, equal slacks in their order: the order a stable sort by slack gives (Array.prototype.sort is
+ * stable), by insertion, which needs no work array (the lists are short).
+ */
+function sortBySlack(list: BarrierConstraint[]): void {
+  for (let i = 1; i < list.length; i++) {
+    const c = list[i];
+    let j = i - 1;
+    while (j >= 0 && list[j].slackM > c.slackM) {
+      list[j + 1] = list[j];
+      j--;
+    }
+    list[j + 1] = c;
+  }
 }
 
 /** Facets of the polygon inscribed in the horizontal speed circle: a linear stand-in for |v_h| <= max. */
@@ -141,25 +183,59 @@ export interface BarrierResult {
   readonly qpIterations: number;
 }
 
+/** A BarrierResult the caller owns and filterVelocityInto rewrites. */
+export type BarrierResultRecord = { -readonly [K in keyof BarrierResult]: BarrierResult[K] };
+
+export function newBarrierResult(): BarrierResultRecord {
+  return { velocityNedMS: { n: 0, e: 0, d: 0 }, status: 'clear', qpIterations: 0 };
+}
+
 /** The velocity nearest `desired` that meets every constraint and the speed box; the rule fallback when none does. */
 export function filterVelocity(
   desired: Ned,
   constraints: readonly BarrierConstraint[],
   limits: SpeedLimits,
 ): BarrierResult {
-  const x: [number, number, number] = [desired.n, desired.e, desired.d];
-  if (constraints.length === 0 || maxViolation(x, constraints) <= QP_FEASIBILITY_TOLERANCE) {
-    return { velocityNedMS: desired, status: 'clear', qpIterations: 0 };
+  return filterVelocityInto(desired, constraints, limits, newBarrierResult());
+}
+
+/** The QP's answer of the last filterVelocityInto (the solver is synchronous: one record serves every call). */
+const solution: QpSolution = newQpSolution();
+
+/**
+ * filterVelocity into a caller-owned record: nothing is allocated but the setpoint itself when the QP or the
+ * fallback makes one (`desired` is passed through when already clear). The setpoint is a new object each time it is
+ * not `desired`, so it may be kept.
+ */
+export function filterVelocityInto(
+  desired: Ned,
+  constraints: readonly BarrierConstraint[],
+  limits: SpeedLimits,
+  out: BarrierResultRecord,
+): BarrierResultRecord {
+  if (
+    constraints.length === 0 ||
+    maxViolation3(desired.n, desired.e, desired.d, constraints) <= QP_FEASIBILITY_TOLERANCE
+  ) {
+    out.velocityNedMS = desired;
+    out.status = 'clear';
+    out.qpIterations = 0;
+    return out;
   }
-  const r = projectOntoHalfSpaceSets(x, constraints, speedBoxHalfSpaces(limits));
+  const r = projectInto(desired.n, desired.e, desired.d, constraints, speedBoxHalfSpaces(limits), 100, solution);
+  out.qpIterations = r.iterations;
   if (r.status === 'optimal') {
-    const v = { n: r.x[0], e: r.x[1], d: r.x[2] };
+    const v = { n: r.x0, e: r.x1, d: r.x2 };
     // Check the answer rather than trust it: a rounding slip must not become a setpoint.
-    if (withinSpeedLimits(v, limits) && maxViolation(r.x, constraints) <= 1e-6) {
-      return { velocityNedMS: v, status: 'projected', qpIterations: r.iterations };
+    if (withinSpeedLimits(v, limits) && maxViolation3(r.x0, r.x1, r.x2, constraints) <= 1e-6) {
+      out.velocityNedMS = v;
+      out.status = 'projected';
+      return out;
     }
   }
-  return { velocityNedMS: ruleFallback(constraints, limits), status: 'fallback', qpIterations: r.iterations };
+  out.velocityNedMS = ruleFallback(constraints, limits);
+  out.status = 'fallback';
+  return out;
 }
 
 export interface BarrierSummary {
@@ -177,6 +253,16 @@ const KIND_SUBSETS: readonly (readonly BarrierKind[])[] = Array.from({ length: 1
 );
 
 export function summariseBarriers(barriers: readonly BarrierFunction[], cfg: BarrierConfig): BarrierSummary {
+  const clearanceM = leastClearances(barriers);
+  return {
+    clearanceM,
+    breached: breachedKinds(clearanceM),
+    nearMiss: nearMissKinds(clearanceM, cfg),
+  };
+}
+
+/** Least clearance to each kind's true limit (m), +Infinity for kinds without a barrier: a new record. */
+export function leastClearances(barriers: readonly BarrierFunction[]): Record<BarrierKind, number> {
   const clearanceM: Record<BarrierKind, number> = {
     fence: Number.POSITIVE_INFINITY,
     ceiling: Number.POSITIVE_INFINITY,
@@ -184,13 +270,29 @@ export function summariseBarriers(barriers: readonly BarrierFunction[], cfg: Bar
     floor: Number.POSITIVE_INFINITY,
     separation: Number.POSITIVE_INFINITY,
   };
-  for (const b of barriers) if (b.clearanceM < clearanceM[b.kind]) clearanceM[b.kind] = b.clearanceM;
-  let breached = 0;
-  let nearMiss = 0;
+  for (let i = 0; i < barriers.length; i++) {
+    const b = barriers[i];
+    if (b.clearanceM < clearanceM[b.kind]) clearanceM[b.kind] = b.clearanceM;
+  }
+  return clearanceM;
+}
+
+/** The kinds whose true limit is crossed: a shared frozen list. */
+export function breachedKinds(clearanceM: Readonly<Record<BarrierKind, number>>): readonly BarrierKind[] {
+  let mask = 0;
+  for (let i = 0; i < BARRIER_KINDS.length; i++) if (clearanceM[BARRIER_KINDS[i]] < 0) mask |= 1 << i;
+  return KIND_SUBSETS[mask];
+}
+
+/** The kinds inside their margin but not crossed: a shared frozen list. */
+export function nearMissKinds(
+  clearanceM: Readonly<Record<BarrierKind, number>>,
+  cfg: BarrierConfig,
+): readonly BarrierKind[] {
+  let mask = 0;
   for (let i = 0; i < BARRIER_KINDS.length; i++) {
     const k = BARRIER_KINDS[i];
-    if (clearanceM[k] < 0) breached |= 1 << i;
-    else if (clearanceM[k] >= 0 && clearanceM[k] < marginOf(k, cfg)) nearMiss |= 1 << i;
+    if (clearanceM[k] >= 0 && clearanceM[k] < marginOf(k, cfg)) mask |= 1 << i;
   }
-  return { clearanceM, breached: KIND_SUBSETS[breached], nearMiss: KIND_SUBSETS[nearMiss] };
+  return KIND_SUBSETS[mask];
 }

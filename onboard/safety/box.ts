@@ -7,7 +7,7 @@
 import type { Ned } from '../../shared/geo/index.js';
 import type { SafetyConfig } from './config.js';
 import type { Intervention } from './types.js';
-import { clamp, distNed, isFiniteNed, MAX_CHANGE_MS, ZERO_NED } from './vec.js';
+import { clamp, isFiniteNed, MAX_CHANGE_MS, ZERO_NED } from './vec.js';
 
 const cap = (x: number): number => (x < MAX_CHANGE_MS ? x : MAX_CHANGE_MS);
 
@@ -34,6 +34,13 @@ export function withinSpeedLimits(v: Ned, limits: SpeedLimits): boolean {
 /** Clamp a setpoint into the speed limits; a non-finite one becomes hover. Reports each limit that bit to `out`. */
 export function limitSpeed(v: Ned, limits: SpeedLimits, out?: Intervention[]): Ned {
   if (!isFiniteNed(v)) return ZERO_NED;
+  return limitSpeedInto(v, limits, out, { n: 0, e: 0, d: 0 });
+}
+
+type MutableNed = { n: number; e: number; d: number };
+
+/** limitSpeed of a finite `v` written into `into`. */
+function limitSpeedInto(v: Ned, limits: SpeedLimits, out: Intervention[] | undefined, into: MutableNed): Ned {
   const axis = limits.maxAxisSpeedMS;
   let n = clamp(v.n, -axis, axis);
   let e = clamp(v.e, -axis, axis);
@@ -54,7 +61,10 @@ export function limitSpeed(v: Ned, limits: SpeedLimits, out?: Intervention[]): N
     out?.push({ layer: 'box', reason: 'descent_speed_limit', magnitudeMS: cap(d - limits.maxDescentSpeedMS) });
     d = limits.maxDescentSpeedMS;
   }
-  return { n, e, d };
+  into.n = n;
+  into.e = e;
+  into.d = d;
+  return into;
 }
 
 /**
@@ -75,7 +85,10 @@ export function limitRate(target: Ned, previous: Ned, dtS: number, limits: RateL
   }
   const dd = clamp(target.d - previous.d, -maxV, maxV);
   const result = { n: previous.n + dn, e: previous.e + de, d: previous.d + dd };
-  const change = distNed(result, target);
+  const cn = result.n - target.n;
+  const ce = result.e - target.e;
+  const cd = result.d - target.d;
+  const change = Math.sqrt(cn * cn + ce * ce + cd * cd);
   if (change > 0) out?.push({ layer: 'box', reason: 'rate_limit', magnitudeMS: cap(change) });
   return result;
 }
@@ -93,7 +106,24 @@ export function applyBox(
   rateLimit: boolean,
   interventions: Intervention[] = [],
 ): { velocityNedMS: Ned; interventions: Intervention[] } {
-  let out = limitSpeed(v, cfg, interventions);
-  if (rateLimit) out = limitRate(out, limitSpeed(previous, cfg), dtS, cfg, interventions);
-  return { velocityNedMS: out, interventions };
+  return { velocityNedMS: boxVelocity(v, previous, dtS, cfg, rateLimit, interventions), interventions };
+}
+
+/** Scratch for boxVelocity's intermediate vectors (synchronous, never returned). */
+const LIMITED: MutableNed = { n: 0, e: 0, d: 0 };
+const PREVIOUS_LIMITED: MutableNed = { n: 0, e: 0, d: 0 };
+
+/** applyBox's velocity alone (the filter's call): a new object, with no wrapper or intermediate vectors made. */
+export function boxVelocity(
+  v: Ned,
+  previous: Ned,
+  dtS: number,
+  cfg: SpeedLimits & RateLimits,
+  rateLimit: boolean,
+  interventions: Intervention[],
+): Ned {
+  if (!rateLimit) return limitSpeed(v, cfg, interventions);
+  const limited = isFiniteNed(v) ? limitSpeedInto(v, cfg, interventions, LIMITED) : ZERO_NED;
+  const base = isFiniteNed(previous) ? limitSpeedInto(previous, cfg, undefined, PREVIOUS_LIMITED) : ZERO_NED;
+  return limitRate(limited, base, dtS, cfg, interventions);
 }

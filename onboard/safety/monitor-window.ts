@@ -21,6 +21,7 @@ export interface WindowStats {
   readonly nearMisses: number;
 }
 
+const NO_INTERVENTIONS: LayerWindowStats = Object.freeze({ count: 0, sumMagnitudeMS: 0, maxMagnitudeMS: 0 });
 const LAYERS = SAFETY_LAYERS.length;
 const SANITY = SAFETY_LAYERS.indexOf('sanity');
 const BOX = SAFETY_LAYERS.indexOf('box');
@@ -111,6 +112,8 @@ export class SlidingWindow {
       sum += this.sums[s * LAYERS + l];
       max = Math.max(max, this.maxima[s * LAYERS + l]);
     }
+    // A layer that did not intervene in the window shares one frozen record (most layers, most ticks).
+    if (count === 0 && sum === 0 && max === 0 && !Object.is(sum, -0)) return NO_INTERVENTIONS;
     return { count, sumMagnitudeMS: sum, maxMagnitudeMS: max };
   }
 

@@ -227,8 +227,8 @@ export class RuntimeMonitor {
   /** Count the rising edge of each breached kind. */
   private countBreaches(breached: readonly BarrierKind[]): void {
     let now = 0;
-    for (const k of breached) {
-      const i = BARRIER_KINDS.indexOf(k);
+    for (let j = 0; j < breached.length; j++) {
+      const i = BARRIER_KINDS.indexOf(breached[j]);
       if (i >= 0) now |= 1 << i;
     }
     const rising = now & ~this.breachedBefore;

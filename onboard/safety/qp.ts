@@ -37,8 +37,7 @@ const ZERO_DIRECTION2 = 1e-20;
 const POSITIVE_RATIO = 1e-14;
 
 /**
- * Scratch for the solver, made once and grown when a call brings more constraints: a tick allocates nothing here but
- * its result. The solver is synchronous and not re-entrant, so one set of buffers serves every call.
+ * Scratch for the solver, made once and grown when a call brings more constraints: `projectInto` allocates nothing. The solver is synchronous and not re-entrant, so one set of buffers serves every call.
  */
 let capacity = 0;
 let an = new Float64Array(0);
@@ -167,10 +166,39 @@ function loadRow(i: number, h: HalfSpace3): boolean {
   return true;
 }
 
-function result(status: QpStatus, x: [number, number, number], iterations: number, activeCount: number): QpResult {
-  const active: number[] = [];
-  for (let j = 0; j < activeCount; j++) active.push(activeRows[j]);
-  return { status, x, iterations, active };
+/**
+ * A solution written into a caller-owned record (no allocation): what QpResult says, with the point as three
+ * numbers and the active set's size (its indices are in `activeRowsOfLastSolve` until the next solve).
+ */
+export interface QpSolution {
+  status: QpStatus;
+  x0: number;
+  x1: number;
+  x2: number;
+  iterations: number;
+  activeCount: number;
+}
+
+export function newQpSolution(): QpSolution {
+  return { status: 'optimal', x0: 0, x1: 0, x2: 0, iterations: 0, activeCount: 0 };
+}
+
+function finish(
+  out: QpSolution,
+  status: QpStatus,
+  x0: number,
+  x1: number,
+  x2: number,
+  iterations: number,
+  activeCount: number,
+): QpSolution {
+  out.status = status;
+  out.x0 = x0;
+  out.x1 = x1;
+  out.x2 = x2;
+  out.iterations = iterations;
+  out.activeCount = activeCount;
+  return out;
 }
 
 /**
@@ -183,13 +211,35 @@ export function projectOntoHalfSpaceSets(
   second: readonly HalfSpace3[],
   maxIterations = 100,
 ): QpResult {
+  const s = projectInto(target[0], target[1], target[2], first, second, maxIterations, newQpSolution());
+  const active: number[] = [];
+  for (let j = 0; j < s.activeCount; j++) active.push(activeRows[j]);
+  return { status: s.status, x: [s.x0, s.x1, s.x2], iterations: s.iterations, active };
+}
+
+/**
+ * projectOntoHalfSpaceSets with the target as three numbers and the answer written into `out`: the filter's call,
+ * which allocates nothing.
+ */
+export function projectInto(
+  t0: number,
+  t1: number,
+  t2: number,
+  first: readonly HalfSpace3[],
+  second: readonly HalfSpace3[],
+  maxIterations: number,
+  out: QpSolution,
+): QpSolution {
   const m1 = first.length;
   const m = m1 + second.length;
   ensureCapacity(m);
-  const x: [number, number, number] = [target[0], target[1], target[2]];
-  for (let i = 0; i < m1; i++) if (!loadRow(i, first[i])) return result('infeasible', x, 0, 0);
-  for (let i = m1; i < m; i++) if (!loadRow(i, second[i - m1])) return result('infeasible', x, 0, 0);
-  if (!Number.isFinite(x[0]) || !Number.isFinite(x[1]) || !Number.isFinite(x[2])) return result('infeasible', x, 0, 0);
+  let x0 = t0;
+  let x1 = t1;
+  let x2 = t2;
+  for (let i = 0; i < m1; i++) if (!loadRow(i, first[i])) return finish(out, 'infeasible', x0, x1, x2, 0, 0);
+  for (let i = m1; i < m; i++) if (!loadRow(i, second[i - m1])) return finish(out, 'infeasible', x0, x1, x2, 0, 0);
+  if (!Number.isFinite(x0) || !Number.isFinite(x1) || !Number.isFinite(x2))
+    return finish(out, 'infeasible', x0, x1, x2, 0, 0);
 
   const active = activeRows;
   const u = multipliers;
@@ -203,16 +253,16 @@ export function projectOntoHalfSpaceSets(
     let worst = -QP_FEASIBILITY_TOLERANCE;
     for (let i = 0; i < m; i++) {
       if (skip[i]) continue;
-      const s = an[i] * x[0] + ae[i] * x[1] + ad[i] * x[2] - bn[i];
+      const s = an[i] * x0 + ae[i] * x1 + ad[i] * x2 - bn[i];
       if (s < worst) {
         worst = s;
         p = i;
       }
     }
-    if (p < 0) return result('optimal', x, iterations, k);
+    if (p < 0) return finish(out, 'optimal', x0, x1, x2, iterations, k);
     let up = 0;
     for (;;) {
-      if (++iterations > maxIterations) return result('iteration_limit', x, iterations, k);
+      if (++iterations > maxIterations) return finish(out, 'iteration_limit', x0, x1, x2, iterations, k);
       activeSolve(active, k, an[p], ae[p], ad[p], r, z);
       // Dual (partial) step: the largest step keeping every active multiplier non-negative.
       let t1 = Number.POSITIVE_INFINITY;
@@ -228,20 +278,20 @@ export function projectOntoHalfSpaceSets(
       }
       // Primal (full) step: the step that makes constraint p hold with equality.
       const zz = z[0] * z[0] + z[1] * z[1] + z[2] * z[2];
-      const slackP = an[p] * x[0] + ae[p] * x[1] + ad[p] * x[2] - bn[p];
+      const slackP = an[p] * x0 + ae[p] * x1 + ad[p] * x2 - bn[p];
       const t2 = zz > ZERO_DIRECTION2 ? -slackP / zz : Number.POSITIVE_INFINITY;
       const t = Math.min(t1, t2);
-      if (t === Number.POSITIVE_INFINITY) return result('infeasible', x, iterations, k);
+      if (t === Number.POSITIVE_INFINITY) return finish(out, 'infeasible', x0, x1, x2, iterations, k);
       for (let j = 0; j < k; j++) u[j] -= t * r[j];
       up += t;
       if (t2 !== Number.POSITIVE_INFINITY) {
-        x[0] += t * z[0];
-        x[1] += t * z[1];
-        x[2] += t * z[2];
+        x0 += t * z[0];
+        x1 += t * z[1];
+        x2 += t * z[2];
       }
       if (t2 <= t1) {
         // Independent active normals never number more than three in R^3 (the fourth's direction z is zero).
-        if (k === MAX_ACTIVE) return result('infeasible', x, iterations, k);
+        if (k === MAX_ACTIVE) return finish(out, 'infeasible', x0, x1, x2, iterations, k);
         active[k] = p;
         u[k] = up;
         k++;
@@ -258,10 +308,16 @@ export function projectOntoHalfSpaceSets(
 
 /** Largest violation of the constraints at v (<= 0 when feasible), in normalised units. */
 export function maxViolation(v: readonly [number, number, number], constraints: readonly HalfSpace3[]): number {
+  return maxViolation3(v[0], v[1], v[2], constraints);
+}
+
+/** maxViolation at (v0, v1, v2). */
+export function maxViolation3(v0: number, v1: number, v2: number, constraints: readonly HalfSpace3[]): number {
   let worst = Number.NEGATIVE_INFINITY;
-  for (const h of constraints) {
+  for (let i = 0; i < constraints.length; i++) {
+    const h = constraints[i];
     const len = Math.sqrt(h.n * h.n + h.e * h.e + h.d * h.d);
-    const s = len < 1e-12 ? -h.b : (h.n * v[0] + h.e * v[1] + h.d * v[2] - h.b) / len;
+    const s = len < 1e-12 ? -h.b : (h.n * v0 + h.e * v1 + h.d * v2 - h.b) / len;
     if (-s > worst) worst = -s;
   }
   return worst;

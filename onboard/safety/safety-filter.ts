@@ -12,21 +12,30 @@
  * smoothness (PX4 still limits the acceleration). Logging is the driver's: the decision carries every transition.
  */
 import type { Ned } from '../../shared/geo/index.js';
-import { type BarrierConstraint, barrierConstraints, filterVelocity, summariseBarriers } from './barrier.js';
+import {
+  type BarrierConstraint,
+  barrierConstraints,
+  breachedKinds,
+  filterVelocityInto,
+  leastClearances,
+  nearMissKinds,
+  newBarrierResult,
+} from './barrier.js';
 import { type BarrierFunction, type BarrierGeometryOptions, barrierGeometryInto } from './barrier-geometry.js';
-import { applyBox, limitSpeed, withinSpeedLimits } from './box.js';
+import { boxVelocity, limitSpeed, withinSpeedLimits } from './box.js';
 import { DEFAULT_SAFETY_CONFIG, type SafetyConfig } from './config.js';
 import { RuntimeMonitor } from './monitor.js';
 import { emptyMonitorInput } from './monitor-rules.js';
 import { type BarrierReport, noStateBarrierReport, type SafetyDecision, survivalDecision } from './safety-decision.js';
 import { applySanity } from './sanity.js';
 import { evaluateShield } from './shield.js';
-import { readState } from './state-reading.js';
+import { newStateReading, readStateInto } from './state-reading.js';
 import {
   actionSeverity,
   type Intervention,
   type MonitorAction,
   type PolicyProposal,
+  SAFETY_LAYERS,
   type SafetyInput,
   type SafetyLayer,
 } from './types.js';
@@ -38,10 +47,17 @@ const NO_POLICY: PolicyProposal = { action: null, velocityNedMS: null };
 const NO_CONSTRAINTS: readonly BarrierConstraint[] = Object.freeze([]);
 const NO_ISSUES: readonly string[] = Object.freeze([]);
 
-/** Layer 3's safe hover: hover shaped by the barriers, or plain hover when no barrier can be judged. */
-function safeHover(stateValid: boolean, constraints: readonly BarrierConstraint[], cfg: SafetyConfig): Ned {
-  return stateValid ? filterVelocity(ZERO_NED, constraints, cfg).velocityNedMS : ZERO_NED;
-}
+/** The `layers` record of a decision for each set of layers (bit i for SAFETY_LAYERS[i]), made once and shared. */
+const LAYER_SETS: readonly Readonly<Record<SafetyLayer, boolean>>[] = Array.from(
+  { length: 1 << SAFETY_LAYERS.length },
+  (_, mask) =>
+    Object.freeze(
+      Object.fromEntries(SAFETY_LAYERS.map((l, i) => [l, (mask & (1 << i)) !== 0])) as Record<SafetyLayer, boolean>,
+    ),
+);
+const LAYER_BIT: Readonly<Record<SafetyLayer, number>> = Object.freeze(
+  Object.fromEntries(SAFETY_LAYERS.map((l, i) => [l, 1 << i])) as Record<SafetyLayer, number>,
+);
 
 export class SafetyFilter {
   readonly config: SafetyConfig;
@@ -54,8 +70,16 @@ export class SafetyFilter {
   /** Per-tick scratch, emptied and refilled every tick; none of it leaves in a decision. */
   private readonly barriers: BarrierFunction[] = [];
   private readonly issues: string[] = [];
+  /** The tick's interventions as the layers add them; the decision gets a copy of exactly its length. */
+  private readonly interventions: Intervention[] = [];
   private readonly constraints: BarrierConstraint[] = [];
+  /** The constraint records, rewritten every tick (constraints never leave the tick). */
+  private readonly constraintPool: BarrierConstraint[] = [];
   private readonly monitorInput = emptyMonitorInput();
+  private readonly state = newStateReading();
+  /** The barrier layer's answer, and the hover's (shield veto, monitor hold) when it solves again. */
+  private readonly barrierResult = newBarrierResult();
+  private readonly hoverResult = newBarrierResult();
   /** The tick length advanceTime found (s). */
   private dtS = 0;
 
@@ -110,14 +134,15 @@ export class SafetyFilter {
     const t = this.advanceTime(input.timeUs);
     const dtS = this.dtS;
     const vehicle = input.vehicle;
-    const state = readState(vehicle, cfg.stateExtrapolationMaxMs);
+    const state = readStateInto(vehicle, cfg.stateExtrapolationMaxMs, this.state);
     const previous = this.previousSetpoint ?? limitSpeed(state.velocityNedMS, cfg);
-    const interventions: Intervention[] = [];
+    const interventions = this.interventions;
+    while (interventions.length > 0) interventions.pop();
 
     // 1. Sanity.
     const sanity = applySanity(input.policy ?? NO_POLICY, previous, interventions);
     // 2. Box (a fault's brake is not rate limited).
-    let v = applyBox(sanity.velocityNedMS, previous, dtS, cfg, !sanity.policyFault, interventions).velocityNedMS;
+    let v = boxVelocity(sanity.velocityNedMS, previous, dtS, cfg, !sanity.policyFault, interventions);
 
     // 3. Barriers.
     let constraints: readonly BarrierConstraint[] = NO_CONSTRAINTS;
@@ -125,8 +150,9 @@ export class SafetyFilter {
     if (state.valid) {
       const barriers = this.barriers;
       const issues = this.issues;
-      barriers.length = 0;
-      issues.length = 0;
+      // Emptied by popping: setting length 0 would drop their storage, and the next push would allocate it again.
+      while (barriers.length > 0) barriers.pop();
+      while (issues.length > 0) issues.pop();
       const neighbourStale = barrierGeometryInto(
         state.positionNedM,
         state.altitudeM,
@@ -136,18 +162,18 @@ export class SafetyFilter {
         barriers,
         issues,
       );
-      constraints = barrierConstraints(barriers, state.velocityNedMS, cfg, this.constraints);
-      const r = filterVelocity(v, constraints, cfg);
+      constraints = barrierConstraints(barriers, state.velocityNedMS, cfg, this.constraints, this.constraintPool);
+      const r = filterVelocityInto(v, constraints, cfg, this.barrierResult);
       if (r.status !== 'clear') {
         const reason = r.status === 'projected' ? 'barrier_projection' : 'barrier_fallback';
         interventions.push({ layer: 'barrier', reason, magnitudeMS: changeMS(v, r.velocityNedMS) });
       }
       v = r.velocityNedMS;
-      const summary = summariseBarriers(barriers, cfg);
+      const clearanceM = leastClearances(barriers);
       barrier = {
-        clearanceM: summary.clearanceM,
-        breached: summary.breached,
-        nearMiss: summary.nearMiss,
+        clearanceM,
+        breached: breachedKinds(clearanceM),
+        nearMiss: nearMissKinds(clearanceM, cfg),
         status: r.status,
         constraintCount: constraints.length,
         qpIterations: r.qpIterations,
@@ -165,7 +191,7 @@ export class SafetyFilter {
     let yawRad = sanity.yawRad;
     const shield = evaluateShield(input.shield, sanity.policyFault, cfg);
     if (shield.veto && shield.reason) {
-      const hover = safeHover(state.valid, constraints, cfg);
+      const hover = this.safeHover(state.valid, constraints);
       interventions.push({ layer: 'shield', reason: shield.reason, magnitudeMS: changeMS(v, hover) });
       v = hover;
       yawRad = null;
@@ -200,13 +226,14 @@ export class SafetyFilter {
       const target =
         monitor.action === 'land'
           ? state.valid
-            ? filterVelocity(
+            ? filterVelocityInto(
                 { n: 0, e: 0, d: cfg.landDescentSpeedMS },
                 constraints.filter((c) => c.kind !== 'floor'),
                 cfg,
+                this.hoverResult,
               ).velocityNedMS
             : { n: 0, e: 0, d: cfg.landDescentSpeedMS }
-          : safeHover(state.valid, constraints, cfg);
+          : this.safeHover(state.valid, constraints);
       const reason =
         monitor.action === 'land' ? 'monitor_land' : monitor.action === 'return' ? 'monitor_return' : 'monitor_hold';
       const override: Intervention = { layer: 'monitor', reason, magnitudeMS: changeMS(v, target) };
@@ -224,21 +251,15 @@ export class SafetyFilter {
       interventions.push({ layer: 'monitor', reason: 'internal_error', magnitudeMS: 0 });
     }
     this.previousSetpoint = v;
-    const layers: Record<SafetyLayer, boolean> = {
-      sanity: false,
-      box: false,
-      barrier: false,
-      shield: false,
-      monitor: false,
-    };
-    for (const iv of interventions) layers[iv.layer] = true;
+    let layerMask = 0;
+    for (let i = 0; i < interventions.length; i++) layerMask |= LAYER_BIT[interventions[i].layer];
     return {
       timeUs: t,
       velocityNedMS: v,
       yawRad,
       action: monitor.action,
-      interventions,
-      layers,
+      interventions: interventions.slice(),
+      layers: LAYER_SETS[layerMask],
       policyFault: sanity.policyFault,
       actionClipped: sanity.actionClipped,
       shield,
@@ -246,6 +267,13 @@ export class SafetyFilter {
       monitor,
       error,
     };
+  }
+
+  /** Layer 3's safe hover: hover shaped by the barriers, or plain hover when no barrier can be judged. */
+  private safeHover(stateValid: boolean, constraints: readonly BarrierConstraint[]): Ned {
+    return stateValid
+      ? filterVelocityInto(ZERO_NED, constraints, this.config, this.hoverResult).velocityNedMS
+      : ZERO_NED;
   }
 
   /** A bug threw inside the layers: brake to hover and say so; the monitor's state is left as it was. */

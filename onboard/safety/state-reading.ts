@@ -21,13 +21,54 @@ export interface StateReading {
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 export function readState(vehicle: SafetyVehicleState | null | undefined, extrapolationMaxMs: number): StateReading {
+  return readStateInto(vehicle, extrapolationMaxMs, newStateReading());
+}
+
+/** A StateReading the caller owns, for readStateInto. */
+export type StateReadingRecord = {
+  valid: boolean;
+  readonly positionNedM: { n: number; e: number; d: number };
+  altitudeM: number;
+  velocityNedMS: Ned;
+  velocityValid: boolean;
+};
+
+export function newStateReading(): StateReadingRecord {
+  return {
+    valid: false,
+    positionNedM: { n: 0, e: 0, d: 0 },
+    altitudeM: Number.NaN,
+    velocityNedMS: ZERO_NED,
+    velocityValid: false,
+  };
+}
+
+/**
+ * readState into a caller-owned record (its position rewritten in place): the filter's call, which allocates
+ * nothing. `velocityNedMS` is the vehicle's own object (or ZERO_NED).
+ */
+export function readStateInto(
+  vehicle: SafetyVehicleState | null | undefined,
+  extrapolationMaxMs: number,
+  into: StateReadingRecord,
+): StateReadingRecord {
   const p = vehicle?.positionNedM;
   const v = vehicle?.velocityNedMS;
   const velocityValid = isFiniteNed(v);
   const velocity = velocityValid ? v : ZERO_NED;
   const altitude = finite(vehicle?.altitudeAboveHomeM) ? vehicle.altitudeAboveHomeM : finite(p?.d) ? -p.d : Number.NaN;
   const valid = isFiniteNed(p) && Number.isFinite(altitude);
-  if (!valid) return { valid, positionNedM: ZERO_NED, altitudeM: Number.NaN, velocityNedMS: velocity, velocityValid };
+  into.valid = valid;
+  into.velocityNedMS = velocity;
+  into.velocityValid = velocityValid;
+  const position = into.positionNedM;
+  if (!valid) {
+    position.n = 0;
+    position.e = 0;
+    position.d = 0;
+    into.altitudeM = Number.NaN;
+    return into;
+  }
   const age = vehicle?.positionAgeMs;
   const ageS =
     (finite(age) && age > 0
@@ -35,11 +76,9 @@ export function readState(vehicle: SafetyVehicleState | null | undefined, extrap
       : age === Number.POSITIVE_INFINITY
         ? extrapolationMaxMs
         : 0) / 1000;
-  return {
-    valid,
-    positionNedM: { n: p.n + velocity.n * ageS, e: p.e + velocity.e * ageS, d: p.d + velocity.d * ageS },
-    altitudeM: altitude - velocity.d * ageS,
-    velocityNedMS: velocity,
-    velocityValid,
-  };
+  position.n = p.n + velocity.n * ageS;
+  position.e = p.e + velocity.e * ageS;
+  position.d = p.d + velocity.d * ageS;
+  into.altitudeM = altitude - velocity.d * ageS;
+  return into;
 }
