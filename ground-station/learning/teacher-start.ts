@@ -11,8 +11,8 @@ import type { DeliveryEnv } from './env/delivery-env.js';
 import { tf } from './nn/tf.js';
 import type { Agent } from './ppo/agent.js';
 import type { StateRng } from './ppo/state-rng.js';
-import { DEFAULT_TEACHER, teacherActions } from './ppo/teacher.js';
-import { permutation } from './ppo/update.js';
+import { DEFAULT_TEACHER, teacherActions, teacherSampleWeights } from './ppo/teacher.js';
+import { permutation, weightedMean } from './ppo/update.js';
 import type { TrainConfig } from './train-config.js';
 
 export interface TeacherStartStats {
@@ -90,12 +90,14 @@ export function teacherStart(agent: Agent, env: DeliveryEnv, config: TrainConfig
     for (let from = 0; from + batch <= size; from += batch) {
       const parts: tf.Scalar[] = [];
       tf.tidy(() => {
-        const x0 = tf.tensor2d(pick(obs, OBSERVATION_SIZE, idx, from), [batch, OBSERVATION_SIZE]);
+        const rows = pick(obs, OBSERVATION_SIZE, idx, from);
+        const x0 = tf.tensor2d(rows, [batch, OBSERVATION_SIZE]);
+        const w = tf.tensor1d(teacherSampleWeights(rows, batch, t.teacherNearWeight, t.teacherNearM));
         const y = tf.tensor2d(pick(labels, ACTION_SIZE, idx, from), [batch, ACTION_SIZE]);
         const ret = tf.tensor2d(pick(returns, 2, idx, from), [batch, 2]);
         agent.optimizer.minimize(() => {
           const x = agent.normalise(x0);
-          const clone = tf.mean(tf.sum(tf.square(tf.sub(agent.meanAction(x), y)), 1)) as tf.Scalar;
+          const clone = weightedMean(tf.sum(tf.square(tf.sub(agent.meanAction(x), y)), 1), w);
           const critic = tf.mean(tf.square(tf.sub(agent.critic.apply(x), ret))) as tf.Scalar;
           parts.push(tf.keep(clone), tf.keep(critic));
           return tf.add(clone, tf.mul(critic, t.valueCoef)) as tf.Scalar;

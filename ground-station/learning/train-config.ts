@@ -99,6 +99,21 @@ export const TRAIN_CONFIG_SCHEMA = declareConfig({
       'Share of the planned iterations over which the teacher weight falls linearly to 0 (above 1 it ends at ' +
       '1 - 1/teacherDecay of teacherCoef: the student stays anchored to the teacher).',
   },
+  teacherNearWeight: {
+    type: 'number',
+    default: 1,
+    min: 1,
+    max: 1000,
+    doc: "Weight of the teacher's loss on states near a no-fly zone, the geofence or another drone (1: as elsewhere).",
+  },
+  teacherNearM: {
+    type: 'number',
+    default: 15,
+    unit: 'm',
+    min: 0,
+    max: 100,
+    doc: 'How near a zone edge, the geofence margin or another drone a state counts as near (teacherNearWeight).',
+  },
   stdAnnealShare: {
     type: 'number',
     default: 1,

@@ -71,6 +71,36 @@ const NEIGHBOURS = [observationIndex('neighbour1_proximity_n'), observationIndex
 
 const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 
+const ZONE_FAR = Math.tanh(1);
+
+/**
+ * Per-sample weights of the distillation loss: `nearWeight` where a no-fly zone, the geofence's margin or the
+ * nearest drone is within `nearM` (read back from the observation's fixed transforms), 1 elsewhere. Those states are
+ * a few per cent of the flown ones, and the teacher's way round a zone is what the student most needs to copy.
+ */
+export function teacherSampleWeights(
+  obs: Float32Array,
+  n: number,
+  nearWeight: number,
+  nearM: number,
+  out: Float32Array = new Float32Array(n),
+): Float32Array {
+  // Thresholds on the features themselves: zone clearance tanh(d / scale), fence repulsion 1 - tanh(margin / scale),
+  // neighbour proximity exp(-d / scale); all three grow monotonically nearer (the zone's falls).
+  const zoneBelow = Math.min(Math.tanh(nearM / S.zoneClearanceM), ZONE_FAR);
+  const fenceAbove = 1 - Math.tanh(nearM / S.fenceMarginM);
+  const neighbourAbove = Math.exp(-nearM / S.neighbourProximityM);
+  for (let i = 0; i < n; i++) {
+    const o = i * OBSERVATION_SIZE;
+    const near =
+      obs[o + ZONE_CLEARANCE] < zoneBelow ||
+      Math.hypot(obs[o + FENCE_PUSH_N], obs[o + FENCE_PUSH_E]) > fenceAbove ||
+      Math.hypot(obs[o + NEIGHBOURS[0]], obs[o + NEIGHBOURS[0] + 1], obs[o + NEIGHBOURS[0] + 2]) > neighbourAbove;
+    out[i] = near ? nearWeight : 1;
+  }
+  return out;
+}
+
 /** The teacher's actions (in [-1, 1], the contract's action) for `n` observations. */
 export function teacherActions(
   obs: Float32Array,

@@ -11,6 +11,7 @@ import type { TrainSection } from '../train-config.js';
 import { type Agent, LOG_2PI } from './agent.js';
 import { PREV_NONE, PREV_OBSERVATION, type RolloutBuffer } from './buffer.js';
 import { computeGae, discountedCostRate, meanStd } from './gae.js';
+import { teacherSampleWeights } from './teacher.js';
 
 export interface UpdateStats {
   readonly policyLoss: number;
@@ -110,6 +111,9 @@ export function smoothnessLoss(
   return tf.div(tf.sum(tf.mul(excess, valid)), tf.mul(tf.maximum(tf.sum(valid), 1), allowance)) as tf.Scalar;
 }
 
+/** sum(w x) / sum(w) over a batch. */
+export const weightedMean = (x: tf.Tensor, w: tf.Tensor1D): tf.Scalar => tf.div(tf.sum(tf.mul(x, w)), tf.sum(w));
+
 export function ppoUpdate(
   agent: Agent,
   buf: RolloutBuffer,
@@ -185,6 +189,7 @@ export function ppoUpdate(
       const prevObs = smooth ? gather(buf.prevObs, OBSERVATION_SIZE, idx, from, to) : null;
       const prevSp = smooth ? gather(buf.prevSetpoint, 3, idx, from, to) : null;
       const teach = smoothness.teacherCoef > 0 ? gather(buf.teacherActions, ACTION_SIZE, idx, from, to) : null;
+      const teachW = teach ? teacherSampleWeights(obs, batch, cfg.teacherNearWeight, cfg.teacherNearM) : null;
       const parts: tf.Scalar[] = [];
       const last = from + 2 * batch > buf.size && epoch === cfg.epochs - 1;
       const res = tf.tidy(() => {
@@ -197,6 +202,7 @@ export function ppoUpdate(
         const prevObsT = prevObs ? tf.tensor2d(prevObs, [batch, OBSERVATION_SIZE]) : null;
         const prevSpT = prevSp ? tf.tensor2d(prevSp, [batch, 3]) : null;
         const teachT = teach ? tf.tensor2d(teach, [batch, ACTION_SIZE]) : null;
+        const teachWT = teachW ? tf.tensor1d(teachW) : null;
         return agent.optimizer.minimize(() => {
           const x = agent.normalise(obsT);
           const mu = agent.meanAction(x);
@@ -228,8 +234,8 @@ export function ppoUpdate(
             parts.push(tf.keep(sl));
           }
           let total = tf.add(tf.add(pg, tf.mul(vl, cfg.valueCoef)), tf.mul(sl, smoothness.coef));
-          if (teachT) {
-            const kl = tf.mean(tf.sum(tf.square(tf.sub(mu, teachT)), 1));
+          if (teachT && teachWT) {
+            const kl = weightedMean(tf.sum(tf.square(tf.sub(mu, teachT)), 1), teachWT);
             total = tf.add(total, tf.mul(kl, smoothness.teacherCoef));
           }
           return tf.sub(total, tf.mul(entropy, cfg.entropyCoef)) as tf.Scalar;
