@@ -8,8 +8,11 @@ import { componentLogger, type Logger } from '../../shared/log/index.js';
 import {
   type common,
   createTransport,
+  type Frame,
+  InPlaceDecoder,
   type MavLinkData,
   MavlinkLink,
+  MESSAGE_BY_ID,
   PX4_MODES,
   type Px4ModeName,
   readSigningKey,
@@ -23,7 +26,13 @@ import { HeartbeatSender, HeartbeatWatchdog } from './heartbeat.js';
 import { type IntervalState, intervalRequestsFromConfig, MessageIntervals } from './message-intervals.js';
 import { type PositionSetpoint, SetpointSender, type VelocitySetpoint } from './setpoints.js';
 import { VehicleStateTracker } from './state-tracker.js';
-import { type MavlinkSource, STATE_CHANGE, TRACKED_MESSAGE_IDS, type VehicleState } from './vehicle-state.js';
+import {
+  type MavlinkSource,
+  STATE_CHANGE,
+  TRACKED_FIELDS,
+  TRACKED_MESSAGE_IDS,
+  type VehicleState,
+} from './vehicle-state.js';
 import { StateWaiters, type WaitResult } from './waiters.js';
 
 const COMMAND_ACK_ID = 77;
@@ -63,6 +72,8 @@ export class AutopilotLink {
   private readonly watchdog: HeartbeatWatchdog;
   private readonly upListeners: Listener<MavlinkSource>[] = [];
   private readonly downListeners: Listener<MavlinkSource>[] = [];
+  /** The tracked messages' in-place decoders, indexed by message id. */
+  private readonly decoders: (InPlaceDecoder<string> | undefined)[] = [];
   private openTimer: TimerHandle | null = null;
   private up = false;
   private phase: 'new' | 'started' | 'stopped' = 'new';
@@ -118,7 +129,13 @@ export class AutopilotLink {
     this.heartbeats = new HeartbeatSender(this.clock, config.heartbeatIntervalMs, send);
     this.watchdog = new HeartbeatWatchdog(this.clock, config.heartbeatLossMs, this.onHeartbeatLost);
 
-    for (const id of Object.values(TRACKED_MESSAGE_IDS)) this.mavlink.on({ MSG_ID: id }, this.onTelemetry);
+    // Telemetry is read in place from the frame: no node-mavlink message object per message (399 a second from PX4).
+    for (const [name, id] of Object.entries(TRACKED_MESSAGE_IDS)) {
+      const cls = MESSAGE_BY_ID.get(id);
+      if (cls === undefined) throw new Error(`message ${name} (${id}) is not in the registry`);
+      this.decoders[id] = new InPlaceDecoder(cls, TRACKED_FIELDS[name as keyof typeof TRACKED_FIELDS]);
+      this.mavlink.onRaw(cls, this.onTelemetryFrame);
+    }
     this.mavlink.on<common.CommandAck>({ MSG_ID: COMMAND_ACK_ID }, (ack, frame) =>
       this.commander.handleAck(ack, frame),
     );
@@ -271,13 +288,15 @@ export class AutopilotLink {
     return this.intervals.status();
   }
 
-  private readonly onTelemetry = (message: MavLinkData, source: MavlinkSource): void => {
+  private readonly onTelemetryFrame = (frame: Frame): void => {
     if (this.phase !== 'started') return;
+    const decoder = this.decoders[frame.msgid];
+    if (decoder === undefined) return;
     const before = this.tracker.state;
     const wasArmed = before.armed;
     const oldMode = before.mode.name;
     const oldLanded = before.landedState;
-    const changed = this.tracker.feed(message, source, this.clock.nowMs());
+    const changed = this.tracker.feedFields(frame.msgid, decoder.decode(frame.payload), frame, this.clock.nowMs());
     if (changed === 0) return;
     if ((changed & STATE_CHANGE.HEARTBEAT) !== 0) this.onAutopilotHeartbeat();
     if ((changed & (STATE_CHANGE.ARMED | STATE_CHANGE.MODE | STATE_CHANGE.LANDED_STATE)) !== 0) {

@@ -5,7 +5,7 @@
  * Allocation: the tracker updates one state object in place (vectors included), so a 50 Hz stream of three
  * messages costs no garbage. `snapshot(nowMs, into)` copies into a caller-owned object for a stable per-tick view.
  */
-import type { common, LinkCounters, MavLinkData, minimal } from '../../shared/mavlink/index.js';
+import type { common, DecodedFields, LinkCounters, MavLinkData, minimal } from '../../shared/mavlink/index.js';
 import { decodeCustomMode, MAV_MODE_FLAG, modeName } from '../../shared/mavlink/index.js';
 import {
   copyVehicleState,
@@ -90,7 +90,14 @@ export class VehicleStateTracker {
 
   /** Feed one decoded message received at `nowMs` from `source`. Returns STATE_CHANGE bits. */
   feed(message: MavLinkData, source: MavlinkSource, nowMs: number): number {
-    const id = (message.constructor as unknown as { MSG_ID: number }).MSG_ID;
+    return this.feedFields((message.constructor as unknown as { MSG_ID: number }).MSG_ID, message, source, nowMs);
+  }
+
+  /**
+   * Feed message `id`'s fields read in place (node-mavlink's names; at least TRACKED_FIELDS of it), as `feed` does
+   * with the decoded message: the same state. The fields are read at once, not kept.
+   */
+  feedFields(id: number, message: MavLinkData | DecodedFields<string>, source: MavlinkSource, nowMs: number): number {
     if (id === TRACKED_MESSAGE_IDS.HEARTBEAT) return this.onHeartbeat(message as minimal.Heartbeat, source, nowMs);
     const ap = this.s.autopilot;
     if (ap === null || ap.sysid !== source.sysid || ap.compid !== source.compid) {

@@ -133,6 +133,23 @@ export const TRACKED_MESSAGE_IDS = {
   CURRENT_MODE: 436,
 } as const;
 
+/**
+ * The fields the tracker reads of each tracked message (node-mavlink's names): what the link decodes in place.
+ */
+export const TRACKED_FIELDS: Readonly<Record<keyof typeof TRACKED_MESSAGE_IDS, readonly string[]>> = {
+  HEARTBEAT: ['type', 'autopilot', 'baseMode', 'customMode', 'systemStatus'],
+  SYS_STATUS: ['voltageBattery', 'batteryRemaining'],
+  GPS_RAW_INT: ['fixType', 'satellitesVisible'],
+  ATTITUDE: ['roll', 'pitch', 'yaw'],
+  ATTITUDE_QUATERNION: ['q1', 'q2', 'q3', 'q4'],
+  LOCAL_POSITION_NED: ['x', 'y', 'z', 'vx', 'vy', 'vz'],
+  GLOBAL_POSITION_INT: ['lat', 'lon', 'alt', 'relativeAlt'],
+  BATTERY_STATUS: ['id', 'batteryRemaining', 'voltages', 'voltagesExt'],
+  HOME_POSITION: ['latitude', 'longitude', 'altitude'],
+  EXTENDED_SYS_STATE: ['landedState'],
+  CURRENT_MODE: ['customMode', 'intendedCustomMode'],
+};
+
 const newMode = (): ModeState => ({ main: 0, sub: 0, name: 'UNKNOWN', customMode: 0 });
 
 export function newVehicleState(): VehicleState {

@@ -43,6 +43,8 @@ export class MavlinkLink {
   private readonly handlers = new Map<number, MessageHandler[]>();
   private readonly anyHandlers: MessageHandler[] = [];
   private readonly frameHandlers: ((frame: Frame) => void)[] = [];
+  /** Per message id, handlers of the undecoded frame (indexed by id; most ids have none). */
+  private readonly rawHandlers: (((frame: Frame) => void)[] | undefined)[] = [];
   private readonly verifier: SignatureVerifier | null;
   private readonly signingClock: SigningClock | null;
   private closed = false;
@@ -89,6 +91,8 @@ export class MavlinkLink {
       if (this.verifier.verify(frame) !== 'ok') return;
     }
     for (const h of this.frameHandlers) h(frame);
+    const raw = this.rawHandlers[frame.msgid];
+    if (raw !== undefined) for (let i = 0; i < raw.length; i++) raw[i](frame);
     const list = this.handlers.get(frame.msgid);
     if (list === undefined && this.anyHandlers.length === 0) return;
     let message: MavLinkData;
@@ -111,6 +115,26 @@ export class MavlinkLink {
       const i = list.indexOf(handler as MessageHandler);
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) this.handlers.delete(cls.MSG_ID);
+    };
+  }
+
+  /**
+   * Listen for one message class's frames without decoding them (read the payload in place, e.g. with an
+   * `InPlaceDecoder`): no node-mavlink message object per frame. Returns a function that removes the listener.
+   */
+  onRaw(cls: { MSG_ID: number }, handler: (frame: Frame) => void): () => void {
+    const id = cls.MSG_ID;
+    let list = this.rawHandlers[id];
+    if (list === undefined) {
+      list = [];
+      this.rawHandlers[id] = list;
+    }
+    list.push(handler);
+    return () => {
+      const l = this.rawHandlers[id];
+      const i = l ? l.indexOf(handler) : -1;
+      if (l && i >= 0) l.splice(i, 1);
+      if (l && l.length === 0) this.rawHandlers[id] = undefined;
     };
   }
 
