@@ -16,17 +16,25 @@ import {
 import type { CommandResult, VehicleState, VelocitySetpoint } from '../link/index.js';
 import type { DeliveryMission, MissionCommand, MissionOutput } from '../mission/index.js';
 import type { PolicyOutcome, ShieldOutcome } from '../policy/index.js';
-import type { MonitorAction, Neighbour, PolicyProposal, SafetyDecision, SafetyFilter } from '../safety/index.js';
+import type {
+  MonitorAction,
+  Neighbour,
+  PolicyProposal,
+  SafetyDecision,
+  SafetyFilter,
+  SafetyInput,
+} from '../safety/index.js';
 import type { ControlConfig } from './config.js';
 import {
   type MutableObservationInput,
   missionViewInto,
   newMissionView,
+  newSafetyVehicle,
   observationInputInto,
   safetyPhase,
-  safetyVehicle,
+  safetyVehicleInto,
 } from './stages.js';
-import { LoopStats } from './stats.js';
+import { LoopStats, type TickSample } from './stats.js';
 
 /** The autopilot as the loop uses it (AutopilotLink implements it). */
 export interface AutopilotPort {
@@ -71,6 +79,11 @@ export interface TickReport {
 }
 
 const ZERO: Ned = Object.freeze({ n: 0, e: 0, d: 0 });
+/** The proposal of a tick whose observation or inference failed. */
+const FAULT_PROPOSAL: PolicyProposal = Object.freeze({ action: null, velocityNedMS: null, fault: true });
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 const IDLE_OUTPUT: MissionOutput = Object.freeze({
   phase: 'idle',
   stream: false,
@@ -97,6 +110,21 @@ export class ControlLoop {
   private readonly observationInput: MutableObservationInput;
   private readonly scriptedAction = new Float32Array(3);
   private readonly limits: { maxHorizontalMS: number; maxUpMS: number; maxDownMS: number };
+  /**
+   * The filter's input, the proposal, the setpoint and the stats sample, rewritten every tick: the filter, the
+   * setpoint sender and the stats read them during the call and keep nothing of them (the decision and the report
+   * are new objects).
+   */
+  private readonly safetyVehicle = newSafetyVehicle();
+  private readonly proposalVelocity = { n: 0, e: 0, d: 0 };
+  private readonly proposal: Mutable<PolicyProposal> = { action: null, velocityNedMS: this.proposalVelocity };
+  private readonly velocityTuple: [number, number, number] = [0, 0, 0];
+  private readonly shieldVerdict = { score: 0 };
+  private readonly linkHealth = { autopilotHeartbeatAgeMs: 0, groundLinkUp: true };
+  private readonly filterInput: Mutable<SafetyInput>;
+  private readonly setpoint: { velocityNedMS: Ned } = { velocityNedMS: ZERO };
+  private readonly setpointWithYaw: { velocityNedMS: Ned; yawRad: number } = { velocityNedMS: ZERO, yawRad: 0 };
+  private readonly sample: Mutable<TickSample>;
   private lastMonitorAction: MonitorAction = 'none';
   private commandsInFlight = 0;
 
@@ -126,6 +154,30 @@ export class ControlLoop {
       airspace: this.airspace,
       neighbours: this.neighbours,
       batteryRemainingFraction: 0,
+    };
+    this.filterInput = {
+      timeUs: 0,
+      vehicle: this.safetyVehicle,
+      policy: this.proposal,
+      airspace: this.airspace,
+      neighbours: this.neighbours,
+      shield: null,
+      link: this.linkHealth,
+      emergencyStop: false,
+      phase: 'ground',
+      operatorClear: false,
+    };
+    this.sample = {
+      missionUs: 0,
+      observationUs: 0,
+      inferenceUs: 0,
+      filterUs: 0,
+      sendUs: 0,
+      totalUs: 0,
+      decision: null as unknown as SafetyDecision,
+      policyRan: false,
+      policyLatencyUs: 0,
+      sent: false,
     };
     this.limits = {
       maxHorizontalMS: config.maxHorizontalSpeedMS,
@@ -198,12 +250,14 @@ export class ControlLoop {
       const finite = buildObservation(input, this.observation);
       tInfer = this.stats.clockUs();
       if (!finite) {
-        proposal = { action: null, velocityNedMS: null, fault: true };
+        proposal = FAULT_PROPOSAL;
       } else {
         policyOutcome = await this.policy.runWithDeadline(this.observation, this.config.policyDeadlineMs);
         if (policyOutcome.ok) {
-          const v = actionToVelocityNedMS(policyOutcome.action, this.limits);
-          proposal = { action: policyOutcome.action, velocityNedMS: { n: v[0], e: v[1], d: v[2] } };
+          proposal = this.propose(
+            policyOutcome.action,
+            actionToVelocityNedMS(policyOutcome.action, this.limits, this.velocityTuple),
+          );
           if (this.shield) {
             const s = await this.shield.costWithDeadline(
               this.observation,
@@ -213,14 +267,14 @@ export class ControlLoop {
             shieldScore = s.ok ? s.cost : Number.NaN;
           }
         } else {
-          proposal = { action: null, velocityNedMS: null, fault: true };
+          proposal = FAULT_PROPOSAL;
         }
       }
     } else {
       tInfer = this.stats.clockUs();
       const v = guidance.kind === 'velocity' ? guidance.velocityNedMS : ([0, 0, 0] as const);
       velocityNedMSToAction(v, this.limits, this.scriptedAction);
-      proposal = { action: this.scriptedAction, velocityNedMS: { n: v[0], e: v[1], d: v[2] } };
+      proposal = this.propose(this.scriptedAction, v);
     }
 
     // The inference may have been waiting out a stall (its answer comes back after the loop unblocks): its setpoint
@@ -228,18 +282,22 @@ export class ControlLoop {
     this.detectStallWithin(nowUs);
 
     const tFilter = this.stats.clockUs();
-    const decision = this.filter.update({
-      timeUs: nowUs,
-      vehicle: safetyVehicle(this.state, nowMs),
-      policy: proposal,
-      airspace: this.airspace,
-      neighbours: this.neighbours,
-      shield: shieldScore === null ? null : { score: shieldScore },
-      link: { autopilotHeartbeatAgeMs: this.state.heartbeatAgeMs, groundLinkUp: true },
-      emergencyStop: this.emergencyStop,
-      phase: safetyPhase(out.phase),
-      operatorClear: this.operatorClear,
-    });
+    const input = this.filterInput;
+    input.timeUs = nowUs;
+    safetyVehicleInto(this.safetyVehicle, this.state, nowMs);
+    input.policy = proposal;
+    input.airspace = this.airspace;
+    input.neighbours = this.neighbours;
+    if (shieldScore === null) input.shield = null;
+    else {
+      this.shieldVerdict.score = shieldScore;
+      input.shield = this.shieldVerdict;
+    }
+    this.linkHealth.autopilotHeartbeatAgeMs = this.state.heartbeatAgeMs;
+    input.emergencyStop = this.emergencyStop;
+    input.phase = safetyPhase(out.phase);
+    input.operatorClear = this.operatorClear;
+    const decision = this.filter.update(input);
     this.operatorClear = false;
     this.applyMonitor(decision);
 
@@ -249,24 +307,31 @@ export class ControlLoop {
       out.stream && !this.stalled && this.autopilot.isUp && decision.action !== 'return' && decision.action !== 'land';
     let sent = false;
     if (stream) {
-      const v = decision.velocityNedMS;
-      sent = this.autopilot.sendVelocitySetpoint(
-        decision.yawRad === null ? { velocityNedMS: v } : { velocityNedMS: v, yawRad: decision.yawRad },
-      );
+      let setpoint: VelocitySetpoint;
+      if (decision.yawRad === null) {
+        setpoint = this.setpoint;
+        this.setpoint.velocityNedMS = decision.velocityNedMS;
+      } else {
+        setpoint = this.setpointWithYaw;
+        this.setpointWithYaw.velocityNedMS = decision.velocityNedMS;
+        this.setpointWithYaw.yawRad = decision.yawRad;
+      }
+      sent = this.autopilot.sendVelocitySetpoint(setpoint);
     }
     const tEnd = this.stats.clockUs();
-    this.stats.recordTick({
-      missionUs: tObs - tStart,
-      observationUs: tInfer - tObs,
-      inferenceUs: tFilter - tInfer,
-      filterUs: tSend - tFilter,
-      sendUs: tEnd - tSend,
-      totalUs: tEnd - tStart,
-      decision,
-      policyRan: guidance.kind === 'policy',
-      policyLatencyUs: policyOutcome?.latencyUs ?? Number.NaN,
-      sent,
-    });
+    const sample = this.sample;
+    sample.missionUs = tObs - tStart;
+    sample.observationUs = tInfer - tObs;
+    sample.inferenceUs = tFilter - tInfer;
+    sample.filterUs = tSend - tFilter;
+    sample.sendUs = tEnd - tSend;
+    sample.totalUs = tEnd - tStart;
+    sample.decision = decision;
+    sample.policyRan = guidance.kind === 'policy';
+    sample.policyLatencyUs = policyOutcome?.latencyUs ?? Number.NaN;
+    sample.sent = sent;
+    this.stats.recordTick(sample);
+    sample.decision = null as unknown as SafetyDecision;
     let goalDistanceM = Number.NaN;
     if (guidance.kind === 'policy') {
       goalDistanceM = Math.hypot(
@@ -284,6 +349,16 @@ export class ControlLoop {
       observation: guidance.kind === 'policy' ? this.observation : null,
       goalDistanceM,
     };
+  }
+
+  /** The loop's own proposal record, rewritten: `action` and the velocity (NED m/s) it maps to. */
+  private propose(action: ArrayLike<number>, velocity: readonly [number, number, number]): PolicyProposal {
+    const v = this.proposalVelocity;
+    v.n = velocity[0];
+    v.e = velocity[1];
+    v.d = velocity[2];
+    this.proposal.action = action;
+    return this.proposal;
   }
 
   /** A tick gap longer than the threshold means the event loop stalled: PX4 may already have failed safe. */

@@ -91,6 +91,57 @@ export function safetyVehicle(state: VehicleState, nowMs: number): SafetyVehicle
   };
 }
 
+/** A SafetyVehicleState the loop owns and safetyVehicleInto rewrites every tick. */
+export type MutableSafetyVehicle = {
+  -readonly [K in keyof SafetyVehicleState]: SafetyVehicleState[K];
+} & {
+  readonly positionNedM: { n: number; e: number; d: number };
+  readonly velocityNedMS: { n: number; e: number; d: number };
+};
+
+export function newSafetyVehicle(): MutableSafetyVehicle {
+  return {
+    positionNedM: { n: Number.NaN, e: Number.NaN, d: Number.NaN },
+    velocityNedMS: { n: Number.NaN, e: Number.NaN, d: Number.NaN },
+    altitudeAboveHomeM: Number.NaN,
+    armed: false,
+    landed: false,
+    batteryRemaining01: Number.NaN,
+    batteryVoltageV: Number.NaN,
+    gpsFixOk: false,
+    positionAgeMs: Number.POSITIVE_INFINITY,
+    statusAgeMs: Number.POSITIVE_INFINITY,
+  };
+}
+
+/** safetyVehicle written into `into` (its vectors in place): the loop's per-tick call, which allocates nothing. */
+export function safetyVehicleInto(into: MutableSafetyVehicle, state: VehicleState, nowMs: number): SafetyVehicleState {
+  const p = state.positionNedM;
+  const position = into.positionNedM;
+  if (Number.isFinite(p.n)) {
+    position.n = p.n;
+    position.e = p.e;
+    position.d = p.d;
+  } else {
+    position.n = Number.NaN;
+    position.e = Number.NaN;
+    position.d = Number.NaN;
+  }
+  const velocity = into.velocityNedMS;
+  velocity.n = state.velocityNedMS.n;
+  velocity.e = state.velocityNedMS.e;
+  velocity.d = state.velocityNedMS.d;
+  into.altitudeAboveHomeM = -p.d;
+  into.armed = state.armed;
+  into.landed = state.landedState === 'on-ground';
+  into.batteryRemaining01 = state.batteryRemaining;
+  into.batteryVoltageV = state.batteryVoltageV;
+  into.gpsFixOk = state.gpsFixType >= GPS_FIX_3D;
+  into.positionAgeMs = ageMs(nowMs, state.timestampsMs.localPosition);
+  into.statusAgeMs = ageMs(nowMs, state.timestampsMs.battery);
+  return into;
+}
+
 /** The safety filter's coarser view of the mission: the altitude floor applies in cruise only. */
 export function safetyPhase(phase: MissionPhase): SafetyPhase {
   switch (phase) {

@@ -124,8 +124,9 @@ export class LoopStats {
     this.stages.filter.push(s.filterUs);
     this.stages.send.push(s.sendUs);
     const d = s.decision;
-    for (const layer of SAFETY_LAYERS) if (d.layers[layer]) this.layerTicks[layer]++;
-    for (const i of d.interventions) {
+    for (let j = 0; j < SAFETY_LAYERS.length; j++) if (d.layers[SAFETY_LAYERS[j]]) this.layerTicks[SAFETY_LAYERS[j]]++;
+    for (let j = 0; j < d.interventions.length; j++) {
+      const i = d.interventions[j];
       const key = this.reasonKey(i.layer, i.reason);
       this.reasons[key] = (this.reasons[key] ?? 0) + 1;
     }
@@ -136,7 +137,8 @@ export class LoopStats {
       if (d.layers.sanity || d.layers.box || d.layers.barrier || d.layers.shield) this.interventionPolicyTicks++;
     }
     const c = d.barrier.clearanceM;
-    for (const k of CLEARANCE_KINDS) {
+    for (let j = 0; j < CLEARANCE_KINDS.length; j++) {
+      const k = CLEARANCE_KINDS[j];
       if (c[k] < this.minClearance[k]) this.minClearance[k] = c[k];
     }
     const t = d.monitor.transition;
