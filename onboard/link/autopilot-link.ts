@@ -296,7 +296,12 @@ export class AutopilotLink {
     const wasArmed = before.armed;
     const oldMode = before.mode.name;
     const oldLanded = before.landedState;
-    const changed = this.tracker.feedFields(frame.msgid, decoder.decode(frame.payload), frame, this.clock.nowMs());
+    const changed = this.tracker.feedFields(
+      frame.msgid,
+      decoder.decodeAt(frame.buffer, frame.payloadStart, frame.payloadEnd),
+      frame,
+      this.clock.nowMs(),
+    );
     if (changed === 0) return;
     if ((changed & STATE_CHANGE.HEARTBEAT) !== 0) this.onAutopilotHeartbeat();
     if ((changed & (STATE_CHANGE.ARMED | STATE_CHANGE.MODE | STATE_CHANGE.LANDED_STATE)) !== 0) {

@@ -4,8 +4,8 @@
  * (de)serializers and signature maths; its stream classes and module-global sequence are avoided on purpose.
  * Bad bytes are counted, never thrown.
  */
-import { type MavLinkData, MavLinkProtocolV2, x25crc } from 'node-mavlink';
-import type { InPlaceMessage } from './in-place.js';
+import { type MavLinkData, MavLinkProtocolV2 } from 'node-mavlink';
+import { type InPlaceMessage, x25Crc } from './in-place.js';
 import { MESSAGE_BY_ID, type MessageClass } from './registry.js';
 
 const STX_V1 = 0xfe;
@@ -28,6 +28,44 @@ export interface Frame {
   readonly raw: Buffer;
   readonly signed: boolean;
   readonly cls: MessageClass;
+  /** The bytes the frame was parsed from and where its payload lies in them (in-place readers need no view). */
+  readonly buffer: Uint8Array;
+  readonly payloadStart: number;
+  readonly payloadEnd: number;
+}
+
+/**
+ * A parsed frame. `payload` and `raw` are views made on first use: most frames of a telemetry stream are read in
+ * place or not at all, and a Buffer view costs more than the rest of the frame.
+ */
+class ParsedFrame implements Frame {
+  private payloadView: Buffer | null = null;
+  private rawView: Buffer | null = null;
+
+  constructor(
+    readonly version: 1 | 2,
+    readonly seq: number,
+    readonly sysid: number,
+    readonly compid: number,
+    readonly msgid: number,
+    readonly signed: boolean,
+    readonly cls: MessageClass,
+    readonly buffer: Buffer,
+    private readonly start: number,
+    readonly payloadStart: number,
+    readonly payloadEnd: number,
+    private readonly end: number,
+  ) {}
+
+  get payload(): Buffer {
+    if (this.payloadView === null) this.payloadView = this.buffer.subarray(this.payloadStart, this.payloadEnd);
+    return this.payloadView;
+  }
+
+  get raw(): Buffer {
+    if (this.rawView === null) this.rawView = this.buffer.subarray(this.start, this.end);
+    return this.rawView;
+  }
 }
 
 /** Counters a parser keeps; exported in link stats. */
@@ -88,7 +126,7 @@ export class FrameParser {
       }
       const crcAt = off + headerLen + plen;
       const crc = buf[crcAt] | (buf[crcAt + 1] << 8);
-      if (x25crc(buf, off + 1, len - crcAt, cls.MAGIC_NUMBER) !== crc) {
+      if (x25Crc(buf, off + 1, crcAt, cls.MAGIC_NUMBER) !== crc) {
         // A start byte inside junk looks like a frame: resync one byte on.
         this.counters.badCrc++;
         this.counters.junkBytes++;
@@ -96,17 +134,22 @@ export class FrameParser {
         continue;
       }
       this.counters.frames++;
-      onFrame({
-        version: v2 ? 2 : 1,
-        seq: buf[off + (v2 ? 4 : 2)],
-        sysid: buf[off + (v2 ? 5 : 3)],
-        compid: buf[off + (v2 ? 6 : 4)],
-        msgid,
-        payload: buf.subarray(off + headerLen, crcAt),
-        raw: buf.subarray(off, off + frameLen),
-        signed,
-        cls,
-      });
+      onFrame(
+        new ParsedFrame(
+          v2 ? 2 : 1,
+          buf[off + (v2 ? 4 : 2)],
+          buf[off + (v2 ? 5 : 3)],
+          buf[off + (v2 ? 6 : 4)],
+          msgid,
+          signed,
+          cls,
+          buf,
+          off,
+          off + headerLen,
+          crcAt,
+          off + frameLen,
+        ),
+      );
       off += frameLen;
     }
     if (off < len) {

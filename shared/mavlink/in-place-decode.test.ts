@@ -35,7 +35,8 @@ describe('InPlaceDecoder', () => {
         decoders.set(frame.msgid, decoder);
       }
       const expected = decodeFrame(frame) as unknown as Record<string, unknown>;
-      const actual = decoder.decode(frame.payload) as Record<string, unknown>;
+      // As the link reads it: from the received bytes, no payload view.
+      const actual = decoder.decodeAt(frame.buffer, frame.payloadStart, frame.payloadEnd) as Record<string, unknown>;
       const want: Record<string, unknown> = {};
       for (const name of Object.keys(actual)) want[name] = expected[name];
       // Copied: the decoder's record is rewritten by its next decode.

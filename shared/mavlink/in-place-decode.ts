@@ -71,9 +71,14 @@ export class InPlaceDecoder<K extends string> {
 
   /** Read the fields of `payload` (as received: MAVLink 2 may have cut trailing zeros) into `fields`. */
   decode(payload: Uint8Array): DecodedFields<K> {
+    return this.decodeAt(payload, 0, payload.length);
+  }
+
+  /** `decode` of the payload at [start, end) of `source` (a received frame's buffer: no view made). */
+  decodeAt(source: Uint8Array, start: number, end: number): DecodedFields<K> {
     const bytes = this.bytes;
-    const n = payload.length < bytes.length ? payload.length : bytes.length;
-    for (let i = 0; i < n; i++) bytes[i] = payload[i];
+    const n = end - start < bytes.length ? end - start : bytes.length;
+    for (let i = 0; i < n; i++) bytes[i] = source[start + i];
     for (let i = n; i < bytes.length; i++) bytes[i] = 0;
     const fields = this.fields as Record<string, number | number[]>;
     for (let i = 0; i < this.readers.length; i++) {
