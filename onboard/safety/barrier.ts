@@ -222,7 +222,7 @@ export function filterVelocityInto(
     out.qpIterations = 0;
     return out;
   }
-  const r = projectInto(desired.n, desired.e, desired.d, constraints, speedBoxHalfSpaces(limits), 100, solution);
+  const r = projectInto(desired.n, desired.e, desired.d, constraints, speedBoxHalfSpaces(limits), 100, solution, true);
   out.qpIterations = r.iterations;
   if (r.status === 'optimal') {
     const v = { n: r.x0, e: r.x1, d: r.x2 };

@@ -217,9 +217,43 @@ export function projectOntoHalfSpaceSets(
   return { status: s.status, x: [s.x0, s.x1, s.x2], iterations: s.iterations, active };
 }
 
+/** The normalised rows of the last `second` set passed as constant (the speed box), kept to be copied in. */
+let constantRows: readonly HalfSpace3[] | null = null;
+let constantLoadable = false;
+let cn = new Float64Array(0);
+let ce = new Float64Array(0);
+let cd = new Float64Array(0);
+let cb = new Float64Array(0);
+let cskip = new Uint8Array(0);
+
+/** Normalise `rows` once into the constant-row cache (by loadRow itself, so the values are the same bits). */
+function cacheConstantRows(rows: readonly HalfSpace3[]): void {
+  const k = rows.length;
+  ensureCapacity(k);
+  cn = new Float64Array(k);
+  ce = new Float64Array(k);
+  cd = new Float64Array(k);
+  cb = new Float64Array(k);
+  cskip = new Uint8Array(k);
+  constantLoadable = true;
+  for (let i = 0; i < k; i++) {
+    if (!loadRow(i, rows[i])) {
+      constantLoadable = false;
+      break;
+    }
+    cn[i] = an[i];
+    ce[i] = ae[i];
+    cd[i] = ad[i];
+    cb[i] = bn[i];
+    cskip[i] = skip[i];
+  }
+  constantRows = rows;
+}
+
 /**
  * projectOntoHalfSpaceSets with the target as three numbers and the answer written into `out`: the filter's call,
- * which allocates nothing.
+ * which allocates nothing. With `secondConstant` the caller promises that `second` is a list it never changes (the
+ * speed box's rows): its rows are normalised once and copied in on later calls with the same list.
  */
 export function projectInto(
   t0: number,
@@ -229,15 +263,29 @@ export function projectInto(
   second: readonly HalfSpace3[],
   maxIterations: number,
   out: QpSolution,
+  secondConstant = false,
 ): QpSolution {
   const m1 = first.length;
   const m = m1 + second.length;
+  if (secondConstant && second !== constantRows) cacheConstantRows(second);
   ensureCapacity(m);
   let x0 = t0;
   let x1 = t1;
   let x2 = t2;
   for (let i = 0; i < m1; i++) if (!loadRow(i, first[i])) return finish(out, 'infeasible', x0, x1, x2, 0, 0);
-  for (let i = m1; i < m; i++) if (!loadRow(i, second[i - m1])) return finish(out, 'infeasible', x0, x1, x2, 0, 0);
+  if (secondConstant) {
+    if (!constantLoadable) return finish(out, 'infeasible', x0, x1, x2, 0, 0);
+    for (let i = m1; i < m; i++) {
+      const j = i - m1;
+      an[i] = cn[j];
+      ae[i] = ce[j];
+      ad[i] = cd[j];
+      bn[i] = cb[j];
+      skip[i] = cskip[j];
+    }
+  } else {
+    for (let i = m1; i < m; i++) if (!loadRow(i, second[i - m1])) return finish(out, 'infeasible', x0, x1, x2, 0, 0);
+  }
   if (!Number.isFinite(x0) || !Number.isFinite(x1) || !Number.isFinite(x2))
     return finish(out, 'infeasible', x0, x1, x2, 0, 0);
 
