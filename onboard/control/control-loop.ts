@@ -78,7 +78,8 @@ export interface TickReport {
   readonly goalDistanceM: number;
 }
 
-const ZERO: Ned = Object.freeze({ n: 0, e: 0, d: 0 });
+/** Not frozen, like ZERO_NED: it shares the hidden class of computed vectors (see onboard/safety/vec.ts). */
+const ZERO: Ned = { n: 0, e: 0, d: 0 };
 /** The proposal of a tick whose observation or inference failed. */
 const FAULT_PROPOSAL: PolicyProposal = Object.freeze({ action: null, velocityNedMS: null, fault: true });
 

@@ -1,7 +1,12 @@
 /** Small NED vector helpers for the safety layers (allocation is fine at 50 Hz; clarity first). */
 import type { Ned } from '../../shared/geo/index.js';
 
-export const ZERO_NED: Ned = Object.freeze({ n: 0, e: 0, d: 0 });
+/**
+ * Not frozen: a frozen object has a hidden class of its own, and the hover and brake paths hand this one to the same
+ * functions as every computed vector, which V8 then deoptimizes (polymorphic from the first hold on) and re-optimizes
+ * only after hundreds of ticks. `Ned` is read-only to TypeScript; nothing writes to it.
+ */
+export const ZERO_NED: Ned = { n: 0, e: 0, d: 0 };
 
 export const ned = (n: number, e: number, d: number): Ned => ({ n, e, d });
 export const isFiniteNed = (v: Ned | null | undefined): v is Ned =>
