@@ -2,6 +2,16 @@
 import type { Ned } from '../../shared/geo/index.js';
 
 /**
+ * An {n, e, d} made with fractional values before any made with whole ones (this one, and the scratch vectors of the
+ * safety layers, start at 0): V8 then gives every {n, e, d} object's fields the double representation from the start.
+ * Otherwise a field that has only held whole numbers (n and e are exactly 0 for as long as the vehicle holds) gets
+ * the integer one, and the first fractional value changes the hidden class of every vector under the running loop:
+ * the filter and the setpoint encoder are deoptimized, and re-optimized only hundreds of ticks later (seconds at
+ * 50 Hz). Kept so the module keeps it.
+ */
+export const NED_SHAPE_SEED: Ned = { n: 0.5, e: 0.5, d: 0.5 };
+
+/**
  * Not frozen: a frozen object has a hidden class of its own, and the hover and brake paths hand this one to the same
  * functions as every computed vector, which V8 then deoptimizes (polymorphic from the first hold on) and re-optimizes
  * only after hundreds of ticks. `Ned` is read-only to TypeScript; nothing writes to it.
