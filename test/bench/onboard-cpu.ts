@@ -8,6 +8,7 @@
  *
  *   node dist/test/bench/onboard-cpu.js [SECONDS] [DRIVER_WARMUP_S]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/test/bench/onboard-cpu.js
+ *   ONBOARD_CPU_MARK=1 node --trace-deopt dist/test/bench/onboard-cpu.js   (a line marks where the phase starts)
  */
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
