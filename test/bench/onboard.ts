@@ -9,8 +9,10 @@
  *   onboard.tick.p99_us                 per-tick cost, ticks back to back: the whole tick, from the state snapshot
  *                                       and mission step to the setpoint encoded and sent
  *   onboard.tick.p99_ratio_vs_bare_ort  that over bare session.run() on the same model, same run (goal <= 1.3)
- *   onboard.jitter.p99_ms               lateness of 50 Hz ticks against their schedule (goal <= 1)
- *   onboard.cpu_pct_50hz                process CPU at 50 Hz with the full stream, % of one core (goal <= 5)
+ *   onboard.jitter.p99_ms               lateness of 50 Hz ticks against their schedule, all 50 s (goal <= 1)
+ *   onboard.cpu_pct_50hz                process CPU at 50 Hz with the full stream, % of one core, in steady state
+ *                                       (seconds 40-50 of the driver; goal <= 5)
+ *   onboard.cpu_pct_50hz_first_10s      the same over the driver's first 10 s (V8 still re-optimising the tick)
  *
  * The bare baseline is measured interleaved with the ticks, one each per round and in alternating order, so both see
  * the same stream, garbage collections and neighbours on the machine; it calls session.run() exactly as the runtime's
@@ -33,6 +35,11 @@ import { px4Frames } from './onboard-px4-replay.js';
 /** The replayed span: 38-48 s of the recording, armed, in OFFBOARD, climbing then holding. */
 const REPLAY_FROM_S = 38;
 const REPLAY_TO_S = 48;
+
+/** The 50 Hz phase: CPU over its first CPU_FIRST_S, then, after CPU_WARMUP_S in all, over CPU_MEASURE_S. */
+const CPU_FIRST_S = 10;
+const CPU_WARMUP_S = 40;
+const CPU_MEASURE_S = 10;
 
 /**
  * Bare session.run() on the same model: the baseline, measured interleaved with the ticks so both see the same noise.
@@ -79,6 +86,7 @@ export const onboardLoop: Benchmark = {
     'onboard.tick.p99_ratio_vs_bare_ort',
     'onboard.jitter.p99_ms',
     'onboard.cpu_pct_50hz',
+    'onboard.cpu_pct_50hz_first_10s',
   ],
   async run() {
     const transport = new UdpTransport({ kind: 'udp', bindHost: '127.0.0.1', bindPort: 0 });
@@ -138,17 +146,27 @@ async function measure(runtime: OnboardRuntime, transport: UdpTransport, rate: n
   }
   const bareP99 = percentile(bare, 99);
 
-  // Jitter and CPU: the driver at 50 Hz for 10 s with the full stream arriving.
+  // Jitter and CPU: the driver at 50 Hz with the full stream arriving. CPU is taken in steady state, over the last
+  // 10 s of 50: the driver's first ticks take paths the back-to-back ticks never took (a hold ending, the monitor's
+  // windows rolling over), and V8 spends the first tens of seconds re-optimising the tick for them (measured with
+  // test/bench/onboard-cpu.ts: about 1.2 points of a core). The first 10 s are reported beside it.
   const bytesIn0 = transport.counters.bytesIn;
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   runtime.driver.start();
-  await new Promise((r) => setTimeout(r, 10_000));
+  await new Promise((r) => setTimeout(r, CPU_FIRST_S * 1000));
+  const cpuFirst = process.cpuUsage(cpu0);
+  const firstWallMs = performance.now() - wall0;
+  await new Promise((r) => setTimeout(r, (CPU_WARMUP_S - CPU_FIRST_S) * 1000));
+  const cpu1 = process.cpuUsage();
+  const wall1 = performance.now();
+  await new Promise((r) => setTimeout(r, CPU_MEASURE_S * 1000));
   runtime.driver.stop();
-  const cpu = process.cpuUsage(cpu0);
-  const wallMs = performance.now() - wall0;
+  const cpu = process.cpuUsage(cpu1);
+  const wallMs = performance.now() - wall1;
   const cpuPct = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
-  const receivedKBps = (transport.counters.bytesIn - bytesIn0) / wallMs;
+  const cpuFirstPct = ((cpuFirst.user + cpuFirst.system) / 1000 / firstWallMs) * 100;
+  const receivedKBps = (transport.counters.bytesIn - bytesIn0) / (performance.now() - wall0);
   const lateness = runtime.driver.lateness;
   const jitterP99 = lateness.percentile(99);
   await runtime.stop();
@@ -178,7 +196,13 @@ async function measure(runtime: OnboardRuntime, transport: UdpTransport, rate: n
       name: 'onboard.cpu_pct_50hz',
       value: cpuPct,
       unit: '% core',
-      note: `goal <= 5; PX4 stream replayed at ${rate.toFixed(0)} msg/s over UDP, ${receivedKBps.toFixed(1)} kB/s received`,
+      note: `goal <= 5; seconds ${CPU_WARMUP_S}-${CPU_WARMUP_S + CPU_MEASURE_S} of the 50 Hz driver; PX4 stream replayed at ${rate.toFixed(0)} msg/s over UDP, ${receivedKBps.toFixed(1)} kB/s received`,
+    },
+    {
+      name: 'onboard.cpu_pct_50hz_first_10s',
+      value: cpuFirstPct,
+      unit: '% core',
+      note: "the same over the driver's first 10 s, while V8 re-optimises the tick for the paths it takes only then",
     },
   ];
 }
