@@ -55,7 +55,7 @@ describe("the teacher's sample weights", () => {
       observe(open, [{ positionNedM: { n: 0, e: 40, d: -30 }, velocityNedMS: ZERO }]),
     ];
     const obs = new Float32Array(rows.length * OBSERVATION_SIZE);
-    rows.forEach((r, k) => obs.set(r, k * OBSERVATION_SIZE));
+    for (const [k, r] of rows.entries()) obs.set(r, k * OBSERVATION_SIZE);
     expect(Array.from(teacherSampleWeights(obs, rows.length, 20, 15))).toEqual([1, 20, 1, 20, 20, 1]);
     // Weight 1 is the plain mean; a wider reach takes the zone 25 m away in too.
     expect(Array.from(teacherSampleWeights(obs, rows.length, 1, 15))).toEqual([1, 1, 1, 1, 1, 1]);
