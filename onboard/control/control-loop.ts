@@ -18,6 +18,7 @@ import type { DeliveryMission, MissionCommand, MissionOutput } from '../mission/
 import type { PolicyOutcome, ShieldOutcome } from '../policy/index.js';
 import type {
   MonitorAction,
+  Mutable,
   Neighbour,
   PolicyProposal,
   SafetyDecision,
@@ -82,8 +83,6 @@ export interface TickReport {
 const ZERO: Ned = { n: 0, e: 0, d: 0 };
 /** The proposal of a tick whose observation or inference failed. */
 const FAULT_PROPOSAL: PolicyProposal = Object.freeze({ action: null, velocityNedMS: null, fault: true });
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const IDLE_OUTPUT: MissionOutput = Object.freeze({
   phase: 'idle',

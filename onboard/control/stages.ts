@@ -8,8 +8,6 @@ import type { VehicleState } from '../link/index.js';
 import type { MissionPhase, MissionVehicleView } from '../mission/index.js';
 import type { Neighbour, MissionPhase as SafetyPhase, SafetyVehicleState } from '../safety/index.js';
 
-const NAN_NED: Ned = Object.freeze({ n: Number.NaN, e: Number.NaN, d: Number.NaN });
-
 /** Position and velocity older than this are not a valid estimate for the mission's checks (ms). */
 export const POSITION_VALID_MAX_AGE_MS = 500;
 
@@ -75,22 +73,6 @@ export function missionViewInto(into: MutableMissionView, state: VehicleState, n
   return into;
 }
 
-export function safetyVehicle(state: VehicleState, nowMs: number): SafetyVehicleState {
-  const p = state.positionNedM;
-  return {
-    positionNedM: Number.isFinite(p.n) ? { n: p.n, e: p.e, d: p.d } : NAN_NED,
-    velocityNedMS: { n: state.velocityNedMS.n, e: state.velocityNedMS.e, d: state.velocityNedMS.d },
-    altitudeAboveHomeM: -p.d,
-    armed: state.armed,
-    landed: state.landedState === 'on-ground',
-    batteryRemaining01: state.batteryRemaining,
-    batteryVoltageV: state.batteryVoltageV,
-    gpsFixOk: state.gpsFixType >= GPS_FIX_3D,
-    positionAgeMs: ageMs(nowMs, state.timestampsMs.localPosition),
-    statusAgeMs: ageMs(nowMs, state.timestampsMs.battery),
-  };
-}
-
 /** A SafetyVehicleState the loop owns and safetyVehicleInto rewrites every tick. */
 export type MutableSafetyVehicle = {
   -readonly [K in keyof SafetyVehicleState]: SafetyVehicleState[K];
@@ -140,6 +122,11 @@ export function safetyVehicleInto(into: MutableSafetyVehicle, state: VehicleStat
   into.positionAgeMs = ageMs(nowMs, state.timestampsMs.localPosition);
   into.statusAgeMs = ageMs(nowMs, state.timestampsMs.battery);
   return into;
+}
+
+/** The safety filter's view of the vehicle, as a new record (safetyVehicleInto for the loop's own). */
+export function safetyVehicle(state: VehicleState, nowMs: number): SafetyVehicleState {
+  return safetyVehicleInto(newSafetyVehicle(), state, nowMs);
 }
 
 /** The safety filter's coarser view of the mission: the altitude floor applies in cruise only. */

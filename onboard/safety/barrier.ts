@@ -21,6 +21,8 @@ import {
   QP_FEASIBILITY_TOLERANCE,
   type QpSolution,
 } from './qp.js';
+import type { Mutable } from './types.js';
+import { clearList } from './vec.js';
 
 /** A barrier as a half-space on the velocity setpoint: (n, e, d) . v >= b. */
 export interface BarrierConstraint extends HalfSpace3 {
@@ -66,24 +68,21 @@ export function maxBoxSpeedMS(limits: SpeedLimits): number {
   return Math.hypot(h, Math.max(limits.maxClimbSpeedMS, limits.maxDescentSpeedMS));
 }
 
-type MutableConstraint = { -readonly [K in keyof BarrierConstraint]: BarrierConstraint[K] };
-
 /**
  * The half-spaces the QP sees: those that can bind, nearest (least slack) first, at most maxBarrierConstraints.
  * Barriers with a non-finite clearance (infinitely far) or gradient are dropped. `out` is emptied and filled (the
- * filter reuses one list tick to tick). With `pool` the records are the pool's, rewritten (the filter's: its
- * constraints never leave the tick); without, new ones.
+ * filter reuses one list tick to tick). The records are `pool`'s, rewritten, and the pool grows as needed: the filter
+ * passes one it keeps (its constraints never leave the tick); without one, every record is new.
  */
 export function barrierConstraints(
   barriers: readonly BarrierFunction[],
   velocityNedMS: Ned,
   cfg: BarrierConfig,
   out: BarrierConstraint[] = [],
-  pool?: BarrierConstraint[],
+  pool: BarrierConstraint[] = [],
 ): BarrierConstraint[] {
   const vMax = maxBoxSpeedMS(cfg);
-  // Emptied by popping: setting length 0 would drop the list's storage and make the next push allocate it again.
-  while (out.length > 0) out.pop();
+  clearList(out);
   let used = 0;
   for (let i = 0; i < barriers.length; i++) {
     const bf = barriers[i];
@@ -98,13 +97,9 @@ export function barrierConstraints(
     const excessMS = Math.max(0, closingNowMS - allowedMS);
     const b = bf.closingMS - allowedMS + cfg.barrierVelocityGain * excessMS;
     if (!(b > -vMax)) continue;
-    if (pool === undefined) {
-      out.push({ n: g.n, e: g.e, d: g.d, b, kind: bf.kind, sourceId: bf.sourceId, clearanceM: bf.clearanceM, slackM });
-      continue;
-    }
     if (used === pool.length)
       pool.push({ n: 0, e: 0, d: 0, b: 0, kind: bf.kind, sourceId: bf.sourceId, clearanceM: 0, slackM: 0 });
-    const c = pool[used++] as MutableConstraint;
+    const c = pool[used++] as Mutable<BarrierConstraint>;
     c.n = g.n;
     c.e = g.e;
     c.d = g.d;
@@ -184,7 +179,7 @@ export interface BarrierResult {
 }
 
 /** A BarrierResult the caller owns and filterVelocityInto rewrites. */
-export type BarrierResultRecord = { -readonly [K in keyof BarrierResult]: BarrierResult[K] };
+export type BarrierResultRecord = Mutable<BarrierResult>;
 
 export function newBarrierResult(): BarrierResultRecord {
   return { velocityNedMS: { n: 0, e: 0, d: 0 }, status: 'clear', qpIterations: 0 };

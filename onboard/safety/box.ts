@@ -7,7 +7,7 @@
 import type { Ned } from '../../shared/geo/index.js';
 import type { SafetyConfig } from './config.js';
 import type { Intervention } from './types.js';
-import { clamp, isFiniteNed, MAX_CHANGE_MS, ZERO_NED } from './vec.js';
+import { clamp, distNed, isFiniteNed, MAX_CHANGE_MS, ZERO_NED } from './vec.js';
 
 const cap = (x: number): number => (x < MAX_CHANGE_MS ? x : MAX_CHANGE_MS);
 
@@ -85,10 +85,7 @@ export function limitRate(target: Ned, previous: Ned, dtS: number, limits: RateL
   }
   const dd = clamp(target.d - previous.d, -maxV, maxV);
   const result = { n: previous.n + dn, e: previous.e + de, d: previous.d + dd };
-  const cn = result.n - target.n;
-  const ce = result.e - target.e;
-  const cd = result.d - target.d;
-  const change = Math.sqrt(cn * cn + ce * ce + cd * cd);
+  const change = distNed(result, target);
   if (change > 0) out?.push({ layer: 'box', reason: 'rate_limit', magnitudeMS: cap(change) });
   return result;
 }

@@ -55,6 +55,7 @@ export type {
   LinkHealth,
   MissionPhase,
   MonitorAction,
+  Mutable,
   Neighbour,
   PolicyProposal,
   SafetyInput,

@@ -7,7 +7,7 @@
 import type { BarrierKind } from './barrier-geometry.js';
 import type { SafetyConfig } from './config.js';
 import type { WindowStats } from './monitor-window.js';
-import type { Intervention, MissionPhase, MonitorAction } from './types.js';
+import type { Intervention, MissionPhase, MonitorAction, Mutable } from './types.js';
 
 /** What the rules read each tick. */
 export interface MonitorInput {
@@ -39,10 +39,7 @@ export interface MonitorInput {
   readonly interventions: readonly Intervention[];
 }
 
-/** The inputs plus what the monitor keeps between ticks. */
 const NO_KINDS: readonly BarrierKind[] = Object.freeze([]);
-
-export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A monitor input with nothing known yet, for filling in place every tick (the monitor copies what it keeps). */
 export function emptyMonitorInput(): Mutable<MonitorInput> {
@@ -72,6 +69,7 @@ export function emptyMonitorInput(): Mutable<MonitorInput> {
   };
 }
 
+/** The inputs plus what the monitor keeps between ticks. */
 export interface MonitorView extends MonitorInput {
   readonly airborne: boolean;
   readonly policyFaultStreak: number;

@@ -12,11 +12,10 @@ import {
   type MonitorRule,
   type MonitorRuleName,
   type MonitorView,
-  type Mutable,
   monitorRules,
 } from './monitor-rules.js';
 import { SlidingWindow, type WindowStats } from './monitor-window.js';
-import { actionSeverity, type Intervention, MONITOR_ACTIONS, type MonitorAction } from './types.js';
+import { actionSeverity, type Intervention, MONITOR_ACTIONS, type MonitorAction, type Mutable } from './types.js';
 
 /** The least severe action that latches. */
 export const LATCH_FROM: MonitorAction = 'hold';

@@ -37,7 +37,8 @@ const ZERO_DIRECTION2 = 1e-20;
 const POSITIVE_RATIO = 1e-14;
 
 /**
- * Scratch for the solver, made once and grown when a call brings more constraints: `projectInto` allocates nothing. The solver is synchronous and not re-entrant, so one set of buffers serves every call.
+ * Scratch for the solver, made once and grown when a call brings more constraints: `projectInto` allocates nothing.
+ * The solver is synchronous and not re-entrant, so one set of buffers serves every call.
  */
 let capacity = 0;
 let an = new Float64Array(0);

@@ -39,7 +39,7 @@ import {
   type SafetyInput,
   type SafetyLayer,
 } from './types.js';
-import { changeMS, ZERO_NED } from './vec.js';
+import { changeMS, clearList, ZERO_NED } from './vec.js';
 
 export type { BarrierReport, SafetyDecision };
 
@@ -137,7 +137,7 @@ export class SafetyFilter {
     const state = readStateInto(vehicle, cfg.stateExtrapolationMaxMs, this.state);
     const previous = this.previousSetpoint ?? limitSpeed(state.velocityNedMS, cfg);
     const interventions = this.interventions;
-    while (interventions.length > 0) interventions.pop();
+    clearList(interventions);
 
     // 1. Sanity.
     const sanity = applySanity(input.policy ?? NO_POLICY, previous, interventions);
@@ -150,9 +150,8 @@ export class SafetyFilter {
     if (state.valid) {
       const barriers = this.barriers;
       const issues = this.issues;
-      // Emptied by popping: setting length 0 would drop their storage, and the next push would allocate it again.
-      while (barriers.length > 0) barriers.pop();
-      while (issues.length > 0) issues.pop();
+      clearList(barriers);
+      clearList(issues);
       const neighbourStale = barrierGeometryInto(
         state.positionNedM,
         state.altitudeM,

@@ -123,6 +123,9 @@ export interface Intervention {
   readonly magnitudeMS: number;
 }
 
+/** A record type with its fields writable (the per-tick records the safety layers and the loop fill in place). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** The emergency ladder, least to most severe. */
 export type MonitorAction = 'none' | 'warn' | 'hold' | 'return' | 'land';
 export const MONITOR_ACTIONS: readonly MonitorAction[] = ['none', 'warn', 'hold', 'return', 'land'];

@@ -1,4 +1,7 @@
-/** Small NED vector helpers for the safety layers (allocation is fine at 50 Hz; clarity first). */
+/**
+ * Small NED vector helpers for the safety layers. The filter's per-tick path uses the ones that make no object
+ * (distNed, changeMS, clearList); the others are for tools, tests and set-up.
+ */
 import type { Ned } from '../../shared/geo/index.js';
 
 /**
@@ -26,10 +29,24 @@ export const addNed = (a: Ned, b: Ned): Ned => ({ n: a.n + b.n, e: a.e + b.e, d:
 export const scaleNed = (a: Ned, k: number): Ned => ({ n: a.n * k, e: a.e * k, d: a.d * k });
 export const dotNed = (a: Ned, b: Ned): number => a.n * b.n + a.e * b.e + a.d * b.d;
 export const normNed = (a: Ned): number => Math.sqrt(a.n * a.n + a.e * a.e + a.d * a.d);
-export const distNed = (a: Ned, b: Ned): number => normNed(subNed(a, b));
+/** |a - b|, with no intermediate vector (the same bits as normNed(subNed(a, b))). */
+export const distNed = (a: Ned, b: Ned): number => {
+  const dn = a.n - b.n;
+  const de = a.e - b.e;
+  const dd = a.d - b.d;
+  return Math.sqrt(dn * dn + de * de + dd * dd);
+};
 /** Largest intervention size reported (m/s): garbage proposals of 1e300 m/s must not overflow the metrics. */
 export const MAX_CHANGE_MS = 1e6;
 /** |a - b| capped at MAX_CHANGE_MS, or 0 when either is not finite (intervention sizes must stay finite). */
 export const changeMS = (a: Ned | null, b: Ned | null): number =>
   isFiniteNed(a) && isFiniteNed(b) ? Math.min(Math.hypot(a.n - b.n, a.e - b.e, a.d - b.d), MAX_CHANGE_MS) : 0;
 export const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
+
+/**
+ * Empty a list the filter reuses tick to tick, keeping its storage: popping, because setting its length to 0 would
+ * drop the storage and the next push would allocate it again.
+ */
+export function clearList(list: unknown[]): void {
+  while (list.length > 0) list.pop();
+}
