@@ -11,13 +11,10 @@
  *
  * Heap growth over short runs started right after a full GC (too short for a scavenge); medians of the runs.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { AutopilotLink, parseLinkConfig } from '../../onboard/link/index.js';
-import { DeliveryMission } from '../../onboard/mission/index.js';
-import { OnboardRuntime } from '../../onboard/runtime.js';
 import type { SafetyInput } from '../../onboard/safety/index.js';
-import { type Transport, UdpTransport } from '../../shared/mavlink/index.js';
+import type { Transport } from '../../shared/mavlink/index.js';
+import { REPLAY_FROM_S, REPLAY_TO_S, startReplayedCruise } from './onboard-cruise.js';
 import { px4Frames } from './onboard-px4-replay.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -26,27 +23,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function perTick(): Promise<void> {
-  const transport = new UdpTransport({ kind: 'udp', bindHost: '127.0.0.1', bindPort: 0 });
-  const runtime = await OnboardRuntime.create({ link: { mavlink: 'udp://127.0.0.1:0' }, transport });
-  await runtime.link.start();
-  const px4 = fork(
-    fileURLToPath(new URL('./onboard-px4-replay.js', import.meta.url)),
-    [String(transport.localPort), '38', '48'],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
-  );
+  const { runtime, px4, close } = await startReplayedCruise();
   try {
-    if (!(await runtime.waitForAutopilot(5000))) throw new Error('the replayed PX4 stream did not bring the link up');
-    await pause(500);
-    const mission = new DeliveryMission({
-      dropNeM: [400, 300],
-      returnNeM: [0, 0],
-      cruiseAltM: 6,
-      releaseAltM: 3,
-      releaseBy: 'hover',
-      arrivalRadiusM: 2,
-    });
-    runtime.loop.setMission(mission, runtime.clock.nowMs());
-    mission.resumeAirborne(runtime.clock.nowMs(), 'cruise-out');
     const filter = runtime.filter;
     const update = filter.update.bind(filter);
     let filterBytes = 0;
@@ -85,14 +63,12 @@ async function perTick(): Promise<void> {
         `(medians of ${ticks.length} runs of ${n} ticks; monitor ${s.monitorTransitions.at(-1) ?? 'none'})`,
     );
   } finally {
-    px4.kill('SIGCONT');
-    px4.kill();
-    await runtime.stop();
+    await close();
   }
 }
 
 async function perMessage(): Promise<void> {
-  const frames = px4Frames(38, 48).map((f) => f.bytes);
+  const frames = px4Frames(REPLAY_FROM_S, REPLAY_TO_S).map((f) => f.bytes);
   const listeners: ((bytes: Buffer) => void)[] = [];
   const transport: Transport = {
     mode: 'datagram',
@@ -127,7 +103,8 @@ async function perMessage(): Promise<void> {
   }
   console.log(
     `telemetry received: ${median(bytes).toFixed(0)} B and ${median(us).toFixed(2)} us per message ` +
-      `(${frames.length} frames of the recording's 38-48 s, ${(frames.length / 10).toFixed(0)} msg/s; parse, ` +
+      `(${frames.length} frames of the recording's ${REPLAY_FROM_S}-${REPLAY_TO_S} s, ` +
+      `${(frames.length / (REPLAY_TO_S - REPLAY_FROM_S)).toFixed(0)} msg/s; parse, ` +
       'decode and vehicle state, no socket)',
   );
   await link.stop();

@@ -10,15 +10,9 @@
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/test/bench/onboard-cpu.js
  *   ONBOARD_CPU_MARK=1 node --trace-deopt dist/test/bench/onboard-cpu.js   (a line marks where the phase starts)
  */
-import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { DeliveryMission } from '../../onboard/mission/index.js';
-import { OnboardRuntime } from '../../onboard/runtime.js';
-import { UdpTransport } from '../../shared/mavlink/index.js';
+import { startReplayedCruise } from './onboard-cruise.js';
 
-const REPLAY_FROM_S = 38;
-const REPLAY_TO_S = 48;
 const CLOCK_TICKS_PER_S = 100;
 
 /** CPU time (ms) of each thread of this process, by thread id and name. */
@@ -43,27 +37,9 @@ function threadCpu(): Map<string, { name: string; ms: number }> {
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 10);
   const driverWarmupS = Number(process.argv[3] ?? 0);
-  const transport = new UdpTransport({ kind: 'udp', bindHost: '127.0.0.1', bindPort: 0 });
-  const runtime = await OnboardRuntime.create({ link: { mavlink: 'udp://127.0.0.1:0' }, transport });
-  await runtime.link.start();
-  const px4 = fork(
-    fileURLToPath(new URL('./onboard-px4-replay.js', import.meta.url)),
-    [String(transport.localPort), String(REPLAY_FROM_S), String(REPLAY_TO_S)],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
-  );
+  const scene = await startReplayedCruise();
+  const runtime = scene.runtime;
   try {
-    if (!(await runtime.waitForAutopilot(5000))) throw new Error('the replayed PX4 stream did not bring the link up');
-    await new Promise((r) => setTimeout(r, 500));
-    const mission = new DeliveryMission({
-      dropNeM: [400, 300],
-      returnNeM: [0, 0],
-      cruiseAltM: 6,
-      releaseAltM: 3,
-      releaseBy: 'hover',
-      arrivalRadiusM: 2,
-    });
-    runtime.loop.setMission(mission, runtime.clock.nowMs());
-    mission.resumeAirborne(runtime.clock.nowMs(), 'cruise-out');
     for (let i = 0; i < 2000; i++) {
       await runtime.loop.tick(runtime.clock.nowMs() * 1000);
       await new Promise((r) => setImmediate(r));
@@ -104,8 +80,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    px4.kill();
-    await runtime.stop();
+    await scene.close();
   }
 }
 

@@ -19,22 +19,13 @@
  * runner does (the same preallocated input and output tensors), with nothing around it. Jitter and CPU come from
  * the runtime's own driver (runtime.driver, the one `aerie onboard` starts) on the wall clock.
  */
-import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { DeliveryMission } from '../../onboard/mission/index.js';
 import { defaultPolicyPath, SESSION_OPTIONS } from '../../onboard/policy/index.js';
-import { OnboardRuntime } from '../../onboard/runtime.js';
-import { UdpTransport } from '../../shared/mavlink/index.js';
 import { OBSERVATION_SIZE } from '../../shared/policy/index.js';
 import { type Benchmark, type Figure, percentile } from './harness.js';
-import { px4Frames } from './onboard-px4-replay.js';
-
-/** The replayed span: 38-48 s of the recording, armed, in OFFBOARD, climbing then holding. */
-const REPLAY_FROM_S = 38;
-const REPLAY_TO_S = 48;
+import { type ReplayedCruise, startReplayedCruise } from './onboard-cruise.js';
 
 /** The 50 Hz phase: CPU over its first CPU_FIRST_S, then, after CPU_WARMUP_S in all, over CPU_MEASURE_S. */
 const CPU_FIRST_S = 10;
@@ -89,38 +80,17 @@ export const onboardLoop: Benchmark = {
     'onboard.cpu_pct_50hz_first_10s',
   ],
   async run() {
-    const transport = new UdpTransport({ kind: 'udp', bindHost: '127.0.0.1', bindPort: 0 });
-    const runtime = await OnboardRuntime.create({ link: { mavlink: 'udp://127.0.0.1:0' }, transport });
-    await runtime.link.start();
-    const px4 = fork(
-      fileURLToPath(new URL('./onboard-px4-replay.js', import.meta.url)),
-      [String(transport.localPort), String(REPLAY_FROM_S), String(REPLAY_TO_S)],
-      { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
-    );
-    const rate = px4Frames(REPLAY_FROM_S, REPLAY_TO_S).length / (REPLAY_TO_S - REPLAY_FROM_S);
+    const scene = await startReplayedCruise();
     try {
-      return await measure(runtime, transport, rate);
+      return await measure(scene);
     } finally {
-      px4.kill();
+      await scene.close();
     }
   },
 };
 
 /** The figures, once the replayed stream flows. */
-async function measure(runtime: OnboardRuntime, transport: UdpTransport, rate: number): Promise<Figure[]> {
-  if (!(await runtime.waitForAutopilot(5000))) throw new Error('the replayed PX4 stream did not bring the link up');
-  await new Promise((r) => setTimeout(r, 500));
-  const mission = new DeliveryMission({
-    dropNeM: [400, 300],
-    returnNeM: [0, 0],
-    cruiseAltM: 6,
-    releaseAltM: 3,
-    releaseBy: 'hover',
-    arrivalRadiusM: 2,
-  });
-  runtime.loop.setMission(mission, runtime.clock.nowMs());
-  mission.resumeAirborne(runtime.clock.nowMs(), 'cruise-out');
-
+async function measure({ runtime, transport, mission, messagesPerS }: ReplayedCruise): Promise<Figure[]> {
   // Per-tick cost, ticks back to back, against bare inference on the same model in the same run.
   const ticks = 4000;
   const runBare = await bareOrt();
@@ -169,7 +139,6 @@ async function measure(runtime: OnboardRuntime, transport: UdpTransport, rate: n
   const receivedKBps = (transport.counters.bytesIn - bytesIn0) / (performance.now() - wall0);
   const lateness = runtime.driver.lateness;
   const jitterP99 = lateness.percentile(99);
-  await runtime.stop();
   const stage = s.stageUs;
   const split = `mission ${stage.mission.p99.toFixed(0)}, obs ${stage.observation.p99.toFixed(0)}, infer ${stage.inference.p99.toFixed(0)}, filter ${stage.filter.p99.toFixed(0)}, encode ${stage.send.p99.toFixed(0)} us p99; ${gc.gcCount} GC pauses in ${ticks} rounds, longest ${gc.gcMaxUs.toFixed(0)} us`;
   return [
@@ -196,7 +165,7 @@ async function measure(runtime: OnboardRuntime, transport: UdpTransport, rate: n
       name: 'onboard.cpu_pct_50hz',
       value: cpuPct,
       unit: '% core',
-      note: `goal <= 5; seconds ${CPU_WARMUP_S}-${CPU_WARMUP_S + CPU_MEASURE_S} of the 50 Hz driver; PX4 stream replayed at ${rate.toFixed(0)} msg/s over UDP, ${receivedKBps.toFixed(1)} kB/s received`,
+      note: `goal <= 5; seconds ${CPU_WARMUP_S}-${CPU_WARMUP_S + CPU_MEASURE_S} of the 50 Hz driver; PX4 stream replayed at ${messagesPerS.toFixed(0)} msg/s over UDP, ${receivedKBps.toFixed(1)} kB/s received`,
     },
     {
       name: 'onboard.cpu_pct_50hz_first_10s',
