@@ -16,6 +16,7 @@ import {
   type DroneRecord,
   type ExperienceBatchRecord,
   type ExperienceQuery,
+  type LatestEventSeq,
   ORDER_STATUSES,
   type OrderEvent,
   type OrderPatch,
@@ -371,7 +372,7 @@ export class PostgresStore extends SubStores implements StationStore {
     return result.rowCount === 1;
   }
 
-  async latestEventSeqs(sinceMs: number): Promise<{ droneId: string; sessionId: string; seq: number }[]> {
+  async latestEventSeqs(sinceMs: number): Promise<LatestEventSeq[]> {
     const { rows } = await this.pool.query(
       `SELECT drone_id, session_id, MAX(seq) AS seq, MAX(received_at_ms) AS last_ms FROM drone_events
          WHERE received_at_ms >= $1 GROUP BY drone_id, session_id ORDER BY last_ms, drone_id, session_id`,

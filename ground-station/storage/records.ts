@@ -153,6 +153,13 @@ export interface StoredDroneEvent extends DroneEventRecord {
   readonly rowId: number;
 }
 
+/** The highest stored event seq of one (drone, session). */
+export interface LatestEventSeq {
+  readonly droneId: string;
+  readonly sessionId: string;
+  readonly seq: number;
+}
+
 export interface DroneEventQuery {
   readonly droneId: string;
   readonly sessionId?: string;

@@ -8,6 +8,7 @@ import type {
   CommandResult,
   DroneEventRecord,
   DroneRecord,
+  LatestEventSeq,
   OrderEvent,
   OrderPatch,
   OrderRecord,
@@ -246,7 +247,7 @@ export function droneEventToRow(e: DroneEventRecord): unknown[] {
   return [e.droneId, e.sessionId, e.seq, e.timeMs, e.receivedAtMs, e.kind, JSON.stringify(e.payload ?? null)];
 }
 
-export function latestSeqOf(r: Row): { droneId: string; sessionId: string; seq: number } {
+export function latestSeqOf(r: Row): LatestEventSeq {
   return { droneId: String(r.drone_id), sessionId: String(r.session_id), seq: num(r.seq) };
 }
 

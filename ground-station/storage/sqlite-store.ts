@@ -15,6 +15,7 @@ import {
   type DroneRecord,
   type ExperienceBatchRecord,
   type ExperienceQuery,
+  type LatestEventSeq,
   ORDER_STATUSES,
   type OrderEvent,
   type OrderPatch,
@@ -286,7 +287,7 @@ export class SqliteStore extends SubStores implements StationStore {
     return info.changes === 1;
   }
 
-  async latestEventSeqs(sinceMs: number): Promise<{ droneId: string; sessionId: string; seq: number }[]> {
+  async latestEventSeqs(sinceMs: number): Promise<LatestEventSeq[]> {
     const rows = this.db
       .prepare(
         `SELECT drone_id, session_id, MAX(seq) AS seq, MAX(received_at_ms) AS last_ms FROM drone_events

@@ -13,6 +13,7 @@ import type {
   DroneRecord,
   ExperienceBatchRecord,
   ExperienceQuery,
+  LatestEventSeq,
   OrderEvent,
   OrderPatch,
   OrderQuery,
@@ -84,7 +85,7 @@ export interface StationStore extends RolloutStore, PolicyStore {
    * The highest stored event seq per (drone, session) among events received at or after `sinceMs`, least recently
    * received session first: a restarted station takes replayed events at or below it as repeats.
    */
-  latestEventSeqs(sinceMs: number): Promise<{ droneId: string; sessionId: string; seq: number }[]>;
+  latestEventSeqs(sinceMs: number): Promise<LatestEventSeq[]>;
 
   /** Migrations applied, oldest first (for diagnostics and tests). */
   appliedMigrations(): Promise<{ version: number; name: string }[]>;
